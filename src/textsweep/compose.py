@@ -1,0 +1,24 @@
+"""Where textsweep's Hydra configs live, and composing them in-process (tests, other commands)."""
+
+from pathlib import Path
+
+from omegaconf import DictConfig
+
+
+def config_dir() -> Path:
+    """The repository's conf/ (editable install), else the copy shipped inside the package."""
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[2] / "conf", here.parent / "conf"):
+        if (candidate / "config.yaml").is_file():
+            return candidate
+    raise FileNotFoundError(f"textsweep's conf/ folder was not found next to {here}: reinstall textsweep")
+
+
+def compose_config(overrides: list[str] | None = None, config_name: str = "config") -> DictConfig:
+    """The config `textsweep train <overrides>` would run, composed with Hydra's compose API."""
+    from hydra import compose, initialize_config_dir
+
+    import textsweep.schema  # noqa: F401  (registers the structured config schema)
+
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        return compose(config_name=config_name, overrides=list(overrides or []))

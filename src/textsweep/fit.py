@@ -1,0 +1,65 @@
+"""The fit stage: Keras fit with callbacks that log every epoch to MLflow and stop on a NaN loss."""
+
+import math
+import time
+
+import keras
+from omegaconf import DictConfig
+
+from textsweep.errors import TrainingFailed
+from textsweep.tracking import log_metrics
+
+EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+class MlflowEpochLogger(keras.callbacks.Callback):
+    """loss, accuracy, val_loss, val_accuracy after each epoch, with step = epoch number (1-based)."""
+
+    def __init__(self, client, run_id: str):
+        super().__init__()
+        self.client, self.run_id = client, run_id
+
+    def on_epoch_end(self, epoch, logs=None):
+        metrics = {k: v for k, v in (logs or {}).items() if k in EPOCH_METRICS and v is not None and math.isfinite(v)}
+        if metrics:
+            log_metrics(self.client, self.run_id, metrics, step=epoch + 1)
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Like keras.callbacks.TerminateOnNaN, but remembers where, so the run can say why it stopped."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch, self.where = 0, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.where = (self.epoch + 1, batch + 1)
+            self.model.stop_training = True
+
+
+def fit_model(model, data, trainer: DictConfig, callbacks: list) -> tuple[dict, float, int]:
+    """(history, seconds, epochs run). Raises TrainingFailed('nan_loss') when the loss diverges."""
+    nan = StopOnNaN()
+    extra = []
+    if trainer.early_stopping.enabled:
+        es = trainer.early_stopping
+        extra.append(keras.callbacks.EarlyStopping(monitor=es.monitor, patience=es.patience, min_delta=es.min_delta,
+                                                   restore_best_weights=es.restore_best_weights, verbose=1))
+    started = time.perf_counter()
+    history = model.fit(
+        data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), epochs=trainer.epochs,
+        batch_size=trainer.batch_size, verbose=trainer.verbose, callbacks=[nan, *extra, *callbacks],
+    )
+    seconds = time.perf_counter() - started
+    if nan.where is not None:
+        epoch, batch = nan.where
+        raise TrainingFailed(
+            f"the loss became NaN/inf at epoch {epoch}, batch {batch}: lower trainer.learning_rate or check the data",
+            reason="nan_loss",
+        )
+    return history.history, seconds, len(history.history.get("loss", []))

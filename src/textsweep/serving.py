@@ -1,0 +1,120 @@
+"""The logged model: MLflow's Keras flavor plus the text vectoriser, and a pyfunc that reads raw text.
+
+One MLflow model, two ways in:
+- `mlflow.keras.load_model(uri)` gives the Keras model (padded ids in, probabilities out);
+- `mlflow.pyfunc.load_model(uri).predict(["a wonderful, calming film"])` gives a DataFrame of class
+  probabilities, one column per class name, from raw text: the pyfunc flavor's loader is this module,
+  which reads the vectoriser saved beside the Keras file.
+Keras files load with safe_mode (no arbitrary code from a model file).
+"""
+
+import json
+import logging
+import os
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+
+FLAVOR_NAME = "textsweep"
+VECTORIZER_FILE = "data/textsweep_text.json"
+
+
+def _pip_requirements() -> list[str]:
+    """Pinned explicitly: MLflow's inference of requirements costs 7 to 9 s a model."""
+    reqs = []
+    for name in ("tensorflow", "keras", "mlflow", "numpy", "pandas"):
+        try:
+            reqs.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            pass
+    return reqs
+
+
+def text_signature(class_names: list[str]):
+    from mlflow.models import ModelSignature
+    from mlflow.types import ColSpec, Schema
+
+    return ModelSignature(
+        inputs=Schema([ColSpec("string")]),  # unnamed: a plain list of texts is accepted
+        outputs=Schema([ColSpec("double", name) for name in class_names]),
+    )
+
+
+def save_model(keras_model, path, vectorizer, class_names, mlflow_model=None, **_ignored):
+    """The `flavor.save_model` that mlflow.models.Model.log calls."""
+    import mlflow.keras
+    from mlflow.models import Model
+
+    mlflow_model = mlflow_model or Model()
+    keras_logger = logging.getLogger("mlflow.keras.save")
+    level = keras_logger.level
+    keras_logger.setLevel(logging.ERROR)  # its "no signature" warning: ours is a text signature, set below
+    try:
+        mlflow.keras.save_model(keras_model, path, mlflow_model=mlflow_model, pip_requirements=_pip_requirements())
+    finally:
+        keras_logger.setLevel(level)
+    with open(os.path.join(path, VECTORIZER_FILE), "w") as f:
+        json.dump({"vectorizer": json.loads(vectorizer.to_json()), "class_names": list(class_names)}, f)
+    mlflow_model.flavors["python_function"]["loader_module"] = __name__
+    mlflow_model.add_flavor(FLAVOR_NAME, vectorizer=VECTORIZER_FILE, class_names=list(class_names))
+    mlflow_model.signature = text_signature(class_names)
+    mlflow_model.save(os.path.join(path, "MLmodel"))
+
+
+def log_model(client, experiment_id: str, run_id: str, keras_model, vectorizer, class_names,
+              params: dict[str, str] | None = None, name: str = "model"):
+    """Log the model as an output of the run, in the run's experiment (`runs:/<run_id>/model` resolves to it).
+
+    The LoggedModel is created here with the experiment id: without a fluent active run, MLflow would
+    file it under the Default experiment.
+    """
+    from mlflow.models import Model
+
+    logged = client.create_logged_model(experiment_id=experiment_id, name=name, source_run_id=run_id, params=params)
+    return Model.log(artifact_path=None, name=name, flavor=sys.modules[__name__], run_id=run_id, model_id=logged.model_id,
+                     keras_model=keras_model, vectorizer=vectorizer, class_names=class_names)
+
+
+class TextClassifier:
+    """What mlflow.pyfunc.load_model returns (wrapped): raw texts in, class probabilities out."""
+
+    def __init__(self, keras_model, vectorizer, class_names):
+        self.keras_model, self.vectorizer, self.class_names = keras_model, vectorizer, class_names
+
+    def predict(self, model_input, params=None):
+        import pandas as pd
+
+        texts = _texts(model_input)
+        x = self.vectorizer.transform(texts)
+        raw = np.asarray(self.keras_model.predict(x, verbose=0, batch_size=256), dtype=np.float64)
+        if raw.shape[-1] == 1:
+            raw = np.concatenate([1.0 - raw, raw], axis=-1)
+        return pd.DataFrame(raw, columns=self.class_names)
+
+
+def _texts(model_input) -> list[str]:
+    import pandas as pd
+
+    if isinstance(model_input, str):
+        return [model_input]
+    if isinstance(model_input, pd.DataFrame):
+        column = "text" if "text" in model_input.columns else model_input.columns[0]
+        return [str(t) for t in model_input[column]]
+    return [str(t) for t in np.asarray(model_input, dtype=object).ravel()]
+
+
+def load_text_classifier(path: str) -> TextClassifier:
+    import keras
+
+    from textsweep.vectorize import Vectorizer
+
+    with open(os.path.join(path, VECTORIZER_FILE)) as f:
+        meta = json.load(f)
+    keras_model = keras.saving.load_model(os.path.join(path, "data", "model.keras"), safe_mode=True)
+    return TextClassifier(keras_model, Vectorizer(**meta["vectorizer"]), meta["class_names"])
+
+
+def _load_pyfunc(path: str) -> TextClassifier:
+    """Called by mlflow.pyfunc.load_model with the model's local folder."""
+    return load_text_classifier(path)

@@ -1,0 +1,205 @@
+"""The tracking stage: the MLflow store, one run's params/tags/metrics/artifacts, and its final status.
+
+Runs are addressed by explicit run ids through MlflowClient (not the fluent active-run stack), so the
+same code is safe when trials run in threads. A run ends FINISHED only after everything is logged;
+an error ends it FAILED and an interruption KILLED.
+"""
+
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from textsweep.errors import TrackingError
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+SECRET_NAME = re.compile(r"(^|[._])(password|passwd|secret|token|api_?key|access_?key|private_?key|credentials?)$", re.I)
+URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
+MAX_PARAM_LENGTH = 6000
+
+
+def home_dir(cfg: DictConfig) -> Path:
+    return Path(cfg.home).expanduser().resolve()
+
+
+def tracking_uri(cfg: DictConfig) -> str:
+    if cfg.tracking.uri:
+        uri = cfg.tracking.uri
+        if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+            # Relative SQLite paths would follow the working directory: pin them to an absolute path.
+            uri = "sqlite:///" + str(Path(uri[len("sqlite:///"):]).expanduser().resolve())
+        return uri
+    return f"sqlite:///{home_dir(cfg) / 'mlruns' / 'mlflow.db'}"
+
+
+def artifact_root(cfg: DictConfig) -> str:
+    root = cfg.tracking.artifact_root or str(home_dir(cfg) / "mlruns" / "artifacts")
+    return root if "://" in root else Path(root).expanduser().resolve().as_uri()
+
+
+def mask_secrets(text: str) -> str:
+    return URL_PASSWORD.sub(r"\1***\3", text)
+
+
+def redact(node, name: str = ""):
+    """A copy with credential-like values replaced by *** and passwords in URLs masked."""
+    if isinstance(node, dict):
+        return {k: redact(v, f"{name}.{k}") for k, v in node.items()}
+    if isinstance(node, list):
+        return [redact(v, f"{name}.{i}") for i, v in enumerate(node)]
+    if SECRET_NAME.search(name) and node is not None:
+        return "***"
+    return mask_secrets(node) if isinstance(node, str) else node
+
+
+def flatten(node, prefix: str = "") -> dict[str, str]:
+    """Nested config as MLflow params: dotted keys, list items by index."""
+    out = {}
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        name = f"{prefix}{key}"
+        if isinstance(value, (dict, list)) and value:
+            out.update(flatten(value, name + "."))
+        else:
+            out[name] = str(value)[:MAX_PARAM_LENGTH]
+    return out
+
+
+def _resolved(cfg: DictConfig) -> dict:
+    container = OmegaConf.to_container(cfg, resolve=True)
+    container.pop("hydra", None)
+    return redact(container)
+
+
+def config_params(cfg: DictConfig) -> dict[str, str]:
+    return flatten(_resolved(cfg))
+
+
+def redacted_yaml(cfg: DictConfig) -> str:
+    """The resolved config.yaml logged with each run (secrets redacted)."""
+    return OmegaConf.to_yaml(OmegaConf.create(_resolved(cfg)))
+
+
+def _probe_settings():
+    """Fail fast on an unreachable server (MLflow's default retries take minutes) while probing."""
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")}
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "1"
+    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "10"
+    return saved
+
+
+def _restore(saved: dict) -> None:
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def open_experiment(cfg: DictConfig):
+    """(client, experiment_id), creating the local store and the experiment on first use."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    uri = tracking_uri(cfg)
+    if uri.startswith("sqlite:///"):
+        folder = Path(uri[len("sqlite:///"):]).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / ".write-test"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as e:
+            raise TrackingError(
+                f"cannot write the tracking store in {folder} ({e.strerror}): make it writable, "
+                "set TEXTSWEEP_HOME to a writable folder, or point tracking.uri elsewhere"
+            ) from None
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(tracking_uri=uri)
+    saved = _probe_settings()
+    try:
+        experiment = client.get_experiment_by_name(cfg.experiment_name)
+        if experiment is None:
+            location = f"{artifact_root(cfg).rstrip('/')}/{cfg.experiment_name}"
+            try:
+                return client, client.create_experiment(cfg.experiment_name, artifact_location=location)
+            except MlflowException:  # created meanwhile by a concurrent job
+                experiment = client.get_experiment_by_name(cfg.experiment_name)
+                if experiment is None:
+                    raise
+        if experiment.lifecycle_stage == "deleted":
+            raise TrackingError(
+                f"experiment_name={cfg.experiment_name!r} is a deleted MLflow experiment: restore it "
+                "(mlflow experiments restore) or choose another experiment_name"
+            )
+        return client, experiment.experiment_id
+    except TrackingError:
+        raise
+    except Exception as e:  # connection refused, DNS, auth, corrupt database: all end here
+        first_line = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+        raise TrackingError(
+            f"cannot reach the MLflow tracking store at {mask_secrets(uri)} ({first_line}): start the server or "
+            "fix tracking.uri"
+        ) from None
+    finally:
+        _restore(saved)
+
+
+def context_tags() -> dict[str, str]:
+    """MLflow's own source tags (user, entry point, git commit when run from a git checkout)."""
+    from mlflow.tracking.context.registry import resolve_tags
+
+    return {k: v for k, v in resolve_tags().items() if v is not None}
+
+
+def log_params(client, run_id: str, params: dict[str, str]) -> None:
+    from mlflow.entities import Param
+
+    items = [Param(k, v) for k, v in params.items()]
+    for start in range(0, len(items), 100):  # MLflow's batch limit
+        client.log_batch(run_id, params=items[start:start + 100])
+
+
+def log_metrics(client, run_id: str, metrics: dict[str, float], step: int = 0) -> None:
+    import time
+
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    client.log_batch(run_id, metrics=[Metric(k, float(v), now, step) for k, v in metrics.items()])
+
+
+@contextmanager
+def mlflow_run(client, experiment_id: str, run_name: str, tags: dict[str, str]):
+    """Create a run; end it FINISHED on success, KILLED on interruption, FAILED on any error."""
+    from textsweep.errors import TrainingFailed
+
+    run = client.create_run(experiment_id, run_name=run_name, tags={**context_tags(), **tags})
+    run_id = run.info.run_id
+    try:
+        yield run_id
+    except KeyboardInterrupt:
+        _safe_end(client, run_id, "KILLED", "interrupted")
+        raise
+    except TrainingFailed as e:
+        _safe_end(client, run_id, "FAILED", e.reason, str(e))
+        raise
+    except BaseException as e:
+        _safe_end(client, run_id, "FAILED", type(e).__name__, str(e))
+        raise
+    else:
+        client.set_terminated(run_id, "FINISHED")
+
+
+def _safe_end(client, run_id: str, status: str, reason: str, message: str = "") -> None:
+    try:
+        client.set_tag(run_id, "textsweep.failure_reason", reason)
+        if message:
+            client.set_tag(run_id, "textsweep.failure_message", mask_secrets(message)[:5000])
+        client.set_terminated(run_id, status)
+    except Exception:  # the store itself may be what failed; the original error matters more
+        pass

@@ -1,0 +1,147 @@
+"""`textsweep train`: one run, as data flows through it.
+
+compose (Hydra) -> validate -> data -> embedding -> model -> fit -> evaluate -> track -> objective.
+Also `python -m textsweep.train`. `textsweep train -m model=lstm,cnn_lstm` is a Hydra multirun.
+Everything a user can get wrong is checked before TensorFlow is imported and before an MLflow run exists.
+"""
+
+import logging
+import signal
+import sys
+import tempfile
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+import textsweep.schema  # noqa: F401  (registers the structured config schema)
+from textsweep.compose import config_dir
+from textsweep.errors import Interrupted, TextsweepError
+
+log = logging.getLogger("textsweep")
+
+
+@contextmanager
+def sigterm_as_interrupt():
+    """A scheduler's SIGTERM ends the run like Ctrl-C: MLflow status KILLED, never a half-written FINISHED."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Interrupted(f"received signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def hydra_overrides() -> list[str]:
+    from hydra.core.hydra_config import HydraConfig
+
+    return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
+
+
+def run_training(cfg: DictConfig) -> dict[str, float]:
+    """Train, evaluate and track one run; returns its final metrics (val_accuracy is the objective)."""
+    from textsweep.data import load_dataset
+    from textsweep.embedding import build_embedding
+    from textsweep.tracking import home_dir, open_experiment
+    from textsweep.validate import validate_config
+
+    validate_config(cfg)
+    data = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, home_dir(cfg) / "mlruns" / "cache" / "datasets")
+    pretrained = build_embedding(cfg.embedding, data.vectorizer.vocab, cfg.seed)
+    client, experiment_id = open_experiment(cfg)
+
+    import keras
+
+    from textsweep.model import build_model, compile_model
+
+    keras.utils.set_random_seed(cfg.seed)
+    model = build_model(
+        OmegaConf.to_container(cfg.model.blocks, resolve=True), vocab_size=data.vocab_size,
+        embedding_dim=cfg.embedding.dim, trainable_embedding=cfg.embedding.trainable, maxlen=cfg.dataset.maxlen,
+        num_classes=data.num_classes, pretrained=pretrained, name=cfg.model.name,
+    )
+    compile_model(model, cfg.trainer.optimizer, cfg.trainer.learning_rate, data.num_classes)
+    return track_run(cfg, client, experiment_id, model, data, pretrained)
+
+
+def track_run(cfg, client, experiment_id, model, data, pretrained) -> dict[str, float]:
+    from textsweep import serving
+    from textsweep.artifacts import accuracy_curve_png, model_summary_text
+    from textsweep.fit import MlflowEpochLogger, fit_model
+    from textsweep.model import parameter_counts
+    from textsweep.tracking import config_params, log_metrics, log_params, mlflow_run, redacted_yaml
+
+    run_name = cfg.run_name or cfg.model.name
+    tags = {
+        "textsweep.variant": cfg.model.name,
+        "textsweep.dataset": cfg.dataset.name,
+        "textsweep.dataset_fingerprint": data.fingerprint,
+        "textsweep.validation_protocol": data.validation_protocol,
+        "textsweep.data_cache": "hit" if data.from_cache else "miss",
+        "textsweep.overrides": " ".join(hydra_overrides()),
+    }
+    trainable, non_trainable = parameter_counts(model)
+    with sigterm_as_interrupt(), mlflow_run(client, experiment_id, run_name, tags) as run_id:
+        params = config_params(cfg)
+        log_params(client, run_id, params)
+        setup = {"params_trainable": trainable, "params_non_trainable": non_trainable, "vocab_size": data.vocab_size,
+                 "train_examples": len(data.y_train), "val_examples": len(data.y_val), "test_examples": len(data.y_test)}
+        if pretrained is not None:
+            setup["embedding_coverage"] = pretrained.coverage
+        log_metrics(client, run_id, setup)
+        client.log_text(run_id, redacted_yaml(cfg), "config.yaml")
+        client.log_text(run_id, model_summary_text(model), "model_summary.txt")
+
+        history, seconds, epochs_run = fit_model(model, data, cfg.trainer, [MlflowEpochLogger(client, run_id)])
+        batch = max(cfg.trainer.batch_size, 256)
+        val_loss, val_accuracy = model.evaluate(data.x_val, data.y_val, batch_size=batch, verbose=0)
+        test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=batch, verbose=0)
+        final = {
+            "final_val_accuracy": val_accuracy, "final_val_loss": val_loss,
+            "best_val_accuracy": max(history.get("val_accuracy", [val_accuracy])),
+            "test_accuracy": test_accuracy, "test_loss": test_loss,
+            "train_time_s": seconds, "epochs_run": epochs_run,
+        }
+        log_metrics(client, run_id, final, step=epochs_run)
+        with tempfile.TemporaryDirectory() as tmp:
+            png = accuracy_curve_png(history, Path(tmp) / "accuracy_curve.png", f"{run_name} ({cfg.dataset.name})")
+            client.log_artifact(run_id, str(png))
+        if cfg.tracking.log_model:
+            info = serving.log_model(client, experiment_id, run_id, model, data.vectorizer, data.class_names, params)
+            client.set_tag(run_id, "textsweep.model_uri", info.model_uri)
+    log.info(
+        "%s: val_accuracy=%.4f test_accuracy=%.4f epochs=%d train_time=%.1fs params=%d run_id=%s%s",
+        run_name, val_accuracy, test_accuracy, epochs_run, seconds, trainable + non_trainable, run_id,
+        " (data from cache)" if data.from_cache else "",
+    )
+    return {k: float(v) for k, v in final.items()}
+
+
+def _is_multirun() -> bool:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
+def main(cfg: DictConfig) -> float:
+    try:
+        return run_training(cfg)["final_val_accuracy"]
+    except TextsweepError as e:
+        print(f"textsweep: error: {e}", file=sys.stderr)
+        if _is_multirun():
+            raise  # Hydra's sweeper records the job as failed
+        sys.exit(e.exit_code)
+
+
+if __name__ == "__main__":
+    main()

