@@ -46,7 +46,9 @@ def runs_of(client, experiment_name: str):
 def cli(home):
     """Run the installed `textsweep` command in `home` as a user would; returns CompletedProcess."""
     def _cli(*args: str, timeout: int = 240, cwd: Path | None = None) -> subprocess.CompletedProcess:
-        env = {**os.environ, "TEXTSWEEP_HOME": str(home)}
+        # mlflow.set_tracking_uri in this process exports MLFLOW_TRACKING_URI: a user's shell has none.
+        env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+        env["TEXTSWEEP_HOME"] = str(home)
         return subprocess.run([sys.executable, "-m", "textsweep", *args], cwd=cwd or home, env=env,
                               capture_output=True, text=True, timeout=timeout)
     return _cli
