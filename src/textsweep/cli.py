@@ -11,6 +11,10 @@ commands:
               textsweep train model=cnn_lstm trainer.epochs=2
               textsweep train -m experiment=imdb_article          (a Hydra multirun: one run per variant)
               textsweep train --help                              (config groups and every key)
+  sweep     run an Optuna sweep from sweeps/NAME.yaml: adds trials to its persistent study
+              textsweep sweep quickstart --n-trials 6
+              textsweep sweep status quickstart                   (trials, best value and params, its MLflow run)
+              textsweep sweep list
   predict   class probabilities for raw texts from a logged model
               textsweep predict runs:/<run_id>/model "a wonderful, calming film"
               textsweep predict models:/<name>@champion --file texts.txt
@@ -37,9 +41,13 @@ def main(argv: list[str] | None = None) -> int:
 
         train_main()
         return 0
+    if command == "sweep":
+        from textsweep.sweep_cli import main as sweep_main
+
+        return sweep_main(rest)
     if command == "predict":
         from textsweep.predict import main as predict_main
 
         return predict_main(rest)
-    print(f"textsweep: error: unknown command {command!r}: use one of train, predict (textsweep --help)", file=sys.stderr)
+    print(f"textsweep: error: unknown command {command!r}: use one of train, sweep, predict (textsweep --help)", file=sys.stderr)
     return 2

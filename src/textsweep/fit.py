@@ -15,7 +15,7 @@ EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 class MlflowEpochLogger(keras.callbacks.Callback):
     """loss, accuracy, val_loss, val_accuracy after each epoch, with step = epoch number (1-based)."""
 
-    def __init__(self, client, run_id: str):
+    def __init__(self, client, run_id: str | None):
         super().__init__()
         self.client, self.run_id = client, run_id
 
@@ -39,6 +39,22 @@ class StopOnNaN(keras.callbacks.Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             self.where = (self.epoch + 1, batch + 1)
+            self.model.stop_training = True
+
+
+class OptunaPruning(keras.callbacks.Callback):
+    """Reports the objective after each epoch to the job's reopened trial; stops training when pruned."""
+
+    def __init__(self, trial, monitor: str):
+        super().__init__()
+        self.trial, self.monitor, self.pruned_at = trial, monitor, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or not math.isfinite(value):
+            return  # a NaN loss is StopOnNaN's to report
+        if self.trial.report(float(value), step=epoch + 1):
+            self.pruned_at = epoch + 1
             self.model.stop_training = True
 
 

@@ -99,12 +99,25 @@ class TrackingConfig:
 
 
 @dataclass
+class OptunaTrialConfig:
+    """Set by textsweep's Optuna sweeper for each job; null outside a sweep."""
+
+    storage: Optional[str] = None
+    study_name: Optional[str] = None
+    trial_number: Optional[int] = None
+    parent_run_id: Optional[str] = None
+    objective: str = "val_accuracy"  # the per-epoch metric reported to the pruner
+    heartbeat_interval: Optional[int] = None
+
+
+@dataclass
 class TextsweepConfig:
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     embedding: EmbeddingConfig = field(default_factory=EmbeddingConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    optuna: OptunaTrialConfig = field(default_factory=OptunaTrialConfig)
     seed: int = 42
     experiment_name: str = "textsweep"
     run_name: Optional[str] = None  # null = the model preset's name
@@ -116,6 +129,16 @@ def register_configs() -> None:
     ConfigStore.instance().store(name="textsweep_schema", node=TextsweepConfig)
     # ${multiply:${model.filters},2}: presets whose later blocks scale a knob (conv1d_gap's second conv pair).
     OmegaConf.register_new_resolver("multiply", lambda a, b: a * b, replace=True)
+    # hydra.searchpath: the folder holding sweeps/, so `+sweeps=<name>` finds the ready sweep definitions.
+    OmegaConf.register_new_resolver("textsweep_sweeps_root", _sweeps_root, replace=True)
+
+
+def _sweeps_root() -> str:
+    from pathlib import Path
+
+    from textsweep.compose import config_dir
+
+    return str(Path(config_dir()).parent)
 
 
 register_configs()

@@ -75,9 +75,9 @@ def run_training(cfg: DictConfig) -> dict[str, float]:
 def track_run(cfg, client, experiment_id, model, data, pretrained) -> dict[str, float]:
     from textsweep import serving
     from textsweep.artifacts import accuracy_curve_png, model_summary_text
-    from textsweep.fit import MlflowEpochLogger, fit_model
+    from textsweep.fit import MlflowEpochLogger, OptunaPruning, fit_model
     from textsweep.model import parameter_counts
-    from textsweep.tracking import config_params, log_metrics, log_params, mlflow_run, redacted_yaml
+    from textsweep.tracking import config_params, log_metrics, log_params, mask_secrets, mlflow_run, redacted_yaml
 
     run_name = cfg.run_name or cfg.model.name
     tags = {
@@ -86,43 +86,79 @@ def track_run(cfg, client, experiment_id, model, data, pretrained) -> dict[str, 
         "textsweep.dataset_fingerprint": data.fingerprint,
         "textsweep.validation_protocol": data.validation_protocol,
         "textsweep.data_cache": "hit" if data.from_cache else "miss",
-        "textsweep.overrides": " ".join(hydra_overrides()),
+        "textsweep.overrides": mask_secrets(" ".join(hydra_overrides())),
     }
+    trial = open_trial(cfg)
+    if trial is not None:
+        run_name = f"{run_name}-t{trial.number}"
+        tags.update({"optuna.study": cfg.optuna.study_name, "optuna.trial": str(trial.number)})
+        if cfg.optuna.parent_run_id:
+            tags["mlflow.parentRunId"] = cfg.optuna.parent_run_id
     trainable, non_trainable = parameter_counts(model)
-    with sigterm_as_interrupt(), mlflow_run(client, experiment_id, run_name, tags) as run_id:
-        params = config_params(cfg)
-        log_params(client, run_id, params)
-        setup = {"params_trainable": trainable, "params_non_trainable": non_trainable, "vocab_size": data.vocab_size,
-                 "train_examples": len(data.y_train), "val_examples": len(data.y_val), "test_examples": len(data.y_test)}
-        if pretrained is not None:
-            setup["embedding_coverage"] = pretrained.coverage
-        log_metrics(client, run_id, setup)
-        client.log_text(run_id, redacted_yaml(cfg), "config.yaml")
-        client.log_text(run_id, model_summary_text(model), "model_summary.txt")
+    callbacks = [MlflowEpochLogger(client, None)]
+    pruning = OptunaPruning(trial, cfg.optuna.objective) if trial is not None else None
+    try:
+        with sigterm_as_interrupt(), mlflow_run(client, experiment_id, run_name, tags) as run_id:
+            callbacks[0].run_id = run_id
+            if trial is not None:
+                trial.set_user_attr("mlflow_run_id", run_id)
+            params = config_params(cfg)
+            log_params(client, run_id, params)
+            setup = {"params_trainable": trainable, "params_non_trainable": non_trainable, "vocab_size": data.vocab_size,
+                     "train_examples": len(data.y_train), "val_examples": len(data.y_val), "test_examples": len(data.y_test)}
+            if pretrained is not None:
+                setup["embedding_coverage"] = pretrained.coverage
+            log_metrics(client, run_id, setup)
+            client.log_text(run_id, redacted_yaml(cfg), "config.yaml")
+            client.log_text(run_id, model_summary_text(model), "model_summary.txt")
 
-        history, seconds, epochs_run = fit_model(model, data, cfg.trainer, [MlflowEpochLogger(client, run_id)])
-        batch = max(cfg.trainer.batch_size, 256)
-        val_loss, val_accuracy = model.evaluate(data.x_val, data.y_val, batch_size=batch, verbose=0)
-        test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=batch, verbose=0)
-        final = {
-            "final_val_accuracy": val_accuracy, "final_val_loss": val_loss,
-            "best_val_accuracy": max(history.get("val_accuracy", [val_accuracy])),
-            "test_accuracy": test_accuracy, "test_loss": test_loss,
-            "train_time_s": seconds, "epochs_run": epochs_run,
-        }
-        log_metrics(client, run_id, final, step=epochs_run)
-        with tempfile.TemporaryDirectory() as tmp:
-            png = accuracy_curve_png(history, Path(tmp) / "accuracy_curve.png", f"{run_name} ({cfg.dataset.name})")
-            client.log_artifact(run_id, str(png))
-        if cfg.tracking.log_model:
-            info = serving.log_model(client, experiment_id, run_id, model, data.vectorizer, data.class_names, params)
-            client.set_tag(run_id, "textsweep.model_uri", info.model_uri)
+            history, seconds, epochs_run = fit_model(model, data, cfg.trainer, callbacks + ([pruning] if pruning else []))
+            pruned_at = pruning.pruned_at if pruning else None
+            batch = max(cfg.trainer.batch_size, 256)
+            val_loss, val_accuracy = model.evaluate(data.x_val, data.y_val, batch_size=batch, verbose=0)
+            test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=batch, verbose=0)
+            final = {
+                "final_val_accuracy": val_accuracy, "final_val_loss": val_loss,
+                "best_val_accuracy": max(history.get("val_accuracy", [val_accuracy])),
+                "test_accuracy": test_accuracy, "test_loss": test_loss,
+                "train_time_s": seconds, "epochs_run": epochs_run,
+            }
+            log_metrics(client, run_id, final, step=epochs_run)
+            with tempfile.TemporaryDirectory() as tmp:
+                png = accuracy_curve_png(history, Path(tmp) / "accuracy_curve.png", f"{run_name} ({cfg.dataset.name})")
+                client.log_artifact(run_id, str(png))
+            if pruned_at is not None:
+                # Pruned is a normal outcome of a sweep: the run stays FINISHED, tagged with where it stopped.
+                client.set_tag(run_id, "pruned", "true")
+                client.set_tag(run_id, "textsweep.pruned_at_epoch", str(pruned_at))
+            elif cfg.tracking.log_model:
+                info = serving.log_model(client, experiment_id, run_id, model, data.vectorizer, data.class_names, params)
+                client.set_tag(run_id, "textsweep.model_uri", info.model_uri)
+        if pruned_at is not None:
+            trial.tell_pruned()
+    finally:
+        if trial is not None:
+            trial.close()
     log.info(
-        "%s: val_accuracy=%.4f test_accuracy=%.4f epochs=%d train_time=%.1fs params=%d run_id=%s%s",
+        "%s: val_accuracy=%.4f test_accuracy=%.4f epochs=%d train_time=%.1fs params=%d run_id=%s%s%s",
         run_name, val_accuracy, test_accuracy, epochs_run, seconds, trainable + non_trainable, run_id,
-        " (data from cache)" if data.from_cache else "",
+        f" (pruned at epoch {pruned_at})" if pruned_at else "", " (data from cache)" if data.from_cache else "",
     )
-    return {k: float(v) for k, v in final.items()}
+    return {**{k: float(v) for k, v in final.items()}, "pruned_at_epoch": float(pruned_at or 0)}
+
+
+def open_trial(cfg):
+    """The job's Optuna trial when the sweeper launched it, else None."""
+    if cfg.optuna.trial_number is None:
+        return None
+    from textsweep.errors import ConfigError
+    from textsweep.study import OBJECTIVES, ReopenedTrial
+
+    if cfg.optuna.objective not in OBJECTIVES:
+        raise ConfigError(f"optuna.objective={cfg.optuna.objective!r} is not valid: use one of {', '.join(OBJECTIVES)}")
+    if not (cfg.optuna.storage and cfg.optuna.study_name):
+        raise ConfigError("optuna.trial_number is set without optuna.storage and optuna.study_name: the sweeper sets all three")
+    return ReopenedTrial(cfg.optuna.storage, cfg.optuna.study_name, cfg.optuna.trial_number, cfg.optuna.heartbeat_interval)
 
 
 def _is_multirun() -> bool:
@@ -133,9 +169,9 @@ def _is_multirun() -> bool:
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
-def main(cfg: DictConfig) -> float:
+def main(cfg: DictConfig) -> dict[str, float]:
     try:
-        return run_training(cfg)["final_val_accuracy"]
+        return run_training(cfg)  # the sweeper reads its objective from these metrics
     except TextsweepError as e:
         print(f"textsweep: error: {e}", file=sys.stderr)
         if _is_multirun():

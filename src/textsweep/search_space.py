@@ -1,0 +1,101 @@
+"""The sweep grammar of hydra-optuna-sweeper, mapped to Optuna 5 distributions.
+
+    hydra.sweeper.params:
+      model.dropout: interval(0.0, 0.5)              -> FloatDistribution(0.0, 0.5)
+      model.units: int(interval(32, 128))            -> IntDistribution(32, 128)
+      model.filters: range(16, 65, 16)               -> IntDistribution(16, 64, step=16)
+      trainer.learning_rate: tag(log, interval(1e-4, 1e-2))  -> FloatDistribution(..., log=True)
+      model: choice(lstm, cnn_lstm)                  -> CategoricalDistribution
+      embedding.dim: 16,32,64                        -> CategoricalDistribution
+    model.units=64,128 on the command line           -> CategoricalDistribution
+    trainer.epochs=2 (no sweep)                      -> a fixed override for every trial
+"""
+
+from dataclasses import dataclass, field
+
+from textsweep.errors import ConfigError
+
+
+@dataclass
+class SearchSpace:
+    distributions: dict = field(default_factory=dict)  # key -> optuna distribution
+    fixed: list[str] = field(default_factory=list)  # plain overrides every trial gets
+
+
+def _number(value, key: str):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"hydra.sweeper.params.{key}: {value!r} is not a number")
+    return value
+
+
+def to_distribution(override):
+    """One parsed sweep override -> an Optuna distribution."""
+    from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep, RangeSweep
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    key = override.get_key_element()
+    value = override.value()
+    log = "log" in getattr(value, "tags", set())
+    if isinstance(value, ChoiceSweep):
+        if log:
+            raise ConfigError(f"hydra.sweeper.params.{key}: tag(log, ...) applies to interval() and range(), not choice()")
+        choices = tuple(value.list)
+        if not choices:
+            raise ConfigError(f"hydra.sweeper.params.{key}: choice() needs at least one value")
+        return CategoricalDistribution(choices)
+    if isinstance(value, RangeSweep):
+        start, stop, step = _number(value.start, key), _number(value.stop, key), _number(value.step, key)
+        if step <= 0 or stop <= start:
+            raise ConfigError(f"hydra.sweeper.params.{key}: range({start}, {stop}, {step}) is empty: it needs start < stop and step > 0")
+        if all(isinstance(v, int) for v in (start, stop, step)):
+            high = start + ((stop - 1 - start) // step) * step  # range's stop is exclusive, Optuna's high inclusive
+            return IntDistribution(start, high, step=1 if log else step, log=log)  # Optuna: log excludes step
+        high = start + int((stop - start) / step - 1e-9) * step
+        return FloatDistribution(start, high, step=None if log else step, log=log)
+    if isinstance(value, IntervalSweep):
+        low, high = _number(value.start, key), _number(value.end, key)
+        if not low < high:
+            raise ConfigError(f"hydra.sweeper.params.{key}: interval({low}, {high}) is empty: it needs low < high")
+        if log and low <= 0:
+            raise ConfigError(f"hydra.sweeper.params.{key}: tag(log, interval({low}, {high})) needs a low bound > 0")
+        if isinstance(low, int) and isinstance(high, int):
+            return IntDistribution(low, high, log=log)
+        return FloatDistribution(float(low), float(high), log=log)
+    raise ConfigError(f"hydra.sweeper.params.{key}: unsupported sweep {value!r}: use interval, range, choice or a,b,c")
+
+
+def parse_search_space(params: dict | None, arguments: list[str]) -> SearchSpace:
+    """Search space from hydra.sweeper.params and the command line (command line wins)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    lines = [f"{k}={v}" for k, v in (params or {}).items()] + list(arguments)
+    parser = OverridesParser.create()
+    space = SearchSpace()
+    for line in lines:
+        try:
+            [override] = parser.parse_overrides([line])
+        except HydraException as e:
+            first = str(e).strip().splitlines()[0]
+            raise ConfigError(f"search space entry {line!r} is malformed ({first}): use interval(a, b), range(a, b, step), choice(a, b) or a,b") from None
+        key = override.get_key_element()
+        space.distributions.pop(key, None)
+        space.fixed = [f for f in space.fixed if f.split("=", 1)[0] != key]
+        if override.is_sweep_override():
+            space.distributions[key] = to_distribution(override)
+        else:
+            space.fixed.append(line)
+    if not space.distributions:
+        raise ConfigError("the search space is empty: set hydra.sweeper.params (e.g. model.units: int(interval(32, 128))) or sweep a key on the command line (model.units=64,128)")
+    return space
+
+
+def override_value(value) -> str:
+    """A sampled value as Hydra override text (strings quoted when they need it)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str) and not value.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    return str(value)

@@ -1,0 +1,156 @@
+"""Optuna studies for textsweep: storage, sampler and pruner from config, and reopening a trial in a job.
+
+The sweeper asks trials and runs them as Hydra jobs (any launcher, any process). Each job reopens its
+trial from the shared storage by study name and trial number, reports the validation metric every
+epoch, asks the study's pruner, and records a heartbeat so a killed job is detected. The pruner's spec
+is stored on the study (a user attribute), so every job prunes by the same rule as the sweeper set.
+"""
+
+import json
+import threading
+import warnings
+from pathlib import Path
+
+from textsweep.errors import ConfigError, TrackingError
+
+PRUNER_ATTR = "textsweep.pruner"
+OBJECTIVES = {"val_accuracy": "final_val_accuracy", "val_loss": "final_val_loss"}
+
+
+def default_storage_url(home: Path) -> str:
+    return f"sqlite:///{home / 'mlruns' / 'optuna.db'}"
+
+
+def absolute_storage_url(url: str) -> str:
+    """Relative sqlite paths would follow Hydra's job folder: pin them."""
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        return "sqlite:///" + str(Path(url[len("sqlite:///"):]).expanduser().resolve())
+    return url
+
+
+def quiet_optuna() -> None:
+    """Heartbeats with ask/tell are what the sweeper is built on; Optuna's experimental notes are noise here."""
+    import optuna
+
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used with Study.optimize")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def open_storage(url: str, heartbeat_interval: int | None = None, grace_period: int | None = None,
+                 max_retries: int | None = None):
+    import optuna
+    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+
+    quiet_optuna()
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    kwargs = {}
+    if heartbeat_interval:
+        kwargs = dict(heartbeat_interval=heartbeat_interval, grace_period=grace_period or 4 * heartbeat_interval,
+                      heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=max_retries))
+    engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    try:
+        return RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
+    except (optuna.exceptions.StorageInternalError, ValueError, ImportError) as e:
+        raise TrackingError(f"cannot open the Optuna storage {mask(url)} ({str(e).splitlines()[0][:200]}): fix hydra.sweeper.storage") from None
+    except Exception as e:  # sqlalchemy ArgumentError (malformed URL), OperationalError (unreachable)
+        raise TrackingError(f"cannot open the Optuna storage {mask(url)} ({type(e).__name__}: {str(e).splitlines()[0][:200]}): fix hydra.sweeper.storage") from None
+
+
+def mask(url: str) -> str:
+    from textsweep.tracking import mask_secrets
+
+    return mask_secrets(url)
+
+
+def make_sampler(spec: dict, seed_offset: int):
+    """A resumed study with a fixed seed would repeat its first trials: offset the seed by the trials so far."""
+    import optuna
+
+    name = spec.get("name", "tpe")
+    seed = None if spec.get("seed") is None else int(spec["seed"]) + seed_offset
+    if name == "tpe":
+        return optuna.samplers.TPESampler(seed=seed, multivariate=bool(spec.get("multivariate", False)),
+                                          n_startup_trials=int(spec.get("n_startup_trials", 10)))
+    if name == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if name == "cmaes":
+        try:
+            import cmaes  # noqa: F401
+        except ImportError:
+            raise ConfigError("hydra.sweeper.sampler.name=cmaes needs the cmaes package: pip install cmaes") from None
+        return optuna.samplers.CmaEsSampler(seed=seed)
+    if name == "grid":
+        return None  # built by the sweeper from the search space's choices
+    raise ConfigError(f"hydra.sweeper.sampler.name={name!r} is not valid: use tpe, random, grid or cmaes")
+
+
+def make_pruner(spec: dict | None):
+    import optuna
+
+    spec = dict(spec or {})
+    name = spec.pop("name", "none")
+    if name in ("none", None):
+        return optuna.pruners.NopPruner()
+    common = {k: spec[k] for k in ("n_startup_trials", "n_warmup_steps", "interval_steps") if spec.get(k) is not None}
+    if name == "median":
+        return optuna.pruners.MedianPruner(**common)
+    if name == "percentile":
+        return optuna.pruners.PercentilePruner(float(spec.get("percentile", 25.0)), **common)
+    if name in ("hyperband", "successive_halving"):
+        kwargs = {"min_resource": spec.get("min_resource") or 1, "reduction_factor": int(spec.get("reduction_factor") or 3)}
+        if name == "hyperband":
+            return optuna.pruners.HyperbandPruner(max_resource=spec.get("max_resource") or "auto", **kwargs)
+        return optuna.pruners.SuccessiveHalvingPruner(**kwargs)
+    raise ConfigError(f"hydra.sweeper.pruner.name={name!r} is not valid: use none, median, percentile, hyperband or successive_halving")
+
+
+def trial_id_of(study, number: int) -> int:
+    """Optuna 5 has no public number -> id lookup; its own `tell` uses the storage's. Kept in one place."""
+    return study._storage.get_trial_id_from_study_id_trial_number(study._study_id, number)
+
+
+class ReopenedTrial:
+    """A job's handle on its trial: report per-epoch values, ask the pruner, keep a heartbeat."""
+
+    def __init__(self, storage_url: str, study_name: str, number: int, heartbeat_interval: int | None = None):
+        import optuna
+
+        self.storage = open_storage(storage_url, heartbeat_interval)
+        study = optuna.load_study(study_name=study_name, storage=self.storage)
+        spec = json.loads(study.user_attrs.get(PRUNER_ATTR, "{}"))
+        self.study = optuna.load_study(study_name=study_name, storage=self.storage, pruner=make_pruner(spec))
+        self.number = number
+        self.trial = optuna.trial.Trial(self.study, trial_id_of(self.study, number))
+        self._stop = threading.Event()
+        self._thread = None
+        if heartbeat_interval:
+            self._thread = threading.Thread(target=self._beat, args=(heartbeat_interval,), daemon=True)
+            self._thread.start()
+
+    def _beat(self, interval: int) -> None:
+        while not self._stop.is_set():
+            try:
+                self.storage.record_heartbeat(self.trial._trial_id)
+            except Exception:  # a storage hiccup must not kill training; the next beat retries
+                pass
+            self._stop.wait(interval)
+
+    def report(self, value: float, step: int) -> bool:
+        """Report the epoch's value; True when the pruner says stop."""
+        self.trial.report(value, step)
+        return self.trial.should_prune()
+
+    def set_user_attr(self, key: str, value) -> None:
+        self.trial.set_user_attr(key, value)
+
+    def tell_pruned(self) -> None:
+        import optuna
+
+        self.study.tell(self.number, state=optuna.trial.TrialState.PRUNED, skip_if_finished=True)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
