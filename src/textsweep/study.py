@@ -11,21 +11,18 @@ import threading
 import warnings
 from pathlib import Path
 
+import optuna
+
 from textsweep.errors import ConfigError, TrackingError
+from textsweep.stores import absolute_sqlite_url, creation_lock, first_use_race_retry
 
 PRUNER_ATTR = "textsweep.pruner"
 OBJECTIVES = {"val_accuracy": "final_val_accuracy", "val_loss": "final_val_loss"}
 
 
-def default_storage_url(home: Path) -> str:
-    return f"sqlite:///{home / 'mlruns' / 'optuna.db'}"
-
-
-def absolute_storage_url(url: str) -> str:
-    """Relative sqlite paths would follow Hydra's job folder: pin them."""
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        return "sqlite:///" + str(Path(url[len("sqlite:///"):]).expanduser().resolve())
-    return url
+def resolve_storage_url(storage: str | None, home: Path) -> str:
+    """hydra.sweeper.storage, or the embedded default sqlite:///<home>/mlruns/optuna.db; SQLite paths absolute."""
+    return absolute_sqlite_url(storage or f"sqlite:///{home / 'mlruns' / 'optuna.db'}")
 
 
 def quiet_optuna() -> None:
@@ -51,7 +48,8 @@ def open_storage(url: str, heartbeat_interval: int | None = None, grace_period: 
                       heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=max_retries))
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
     try:
-        return RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs)
+        with creation_lock(url):
+            return first_use_race_retry(lambda: RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs))
     except (optuna.exceptions.StorageInternalError, ValueError, ImportError) as e:
         raise TrackingError(f"cannot open the Optuna storage {mask(url)} ({str(e).splitlines()[0][:200]}): fix hydra.sweeper.storage") from None
     except Exception as e:  # sqlalchemy ArgumentError (malformed URL), OperationalError (unreachable)
@@ -104,6 +102,14 @@ def make_pruner(spec: dict | None):
             return optuna.pruners.HyperbandPruner(max_resource=spec.get("max_resource") or "auto", **kwargs)
         return optuna.pruners.SuccessiveHalvingPruner(**kwargs)
     raise ConfigError(f"hydra.sweeper.pruner.name={name!r} is not valid: use none, median, percentile, hyperband or successive_halving")
+
+
+class ExhaustibleGridSampler(optuna.samplers.GridSampler):
+    """Optuna's GridSampler calls study.stop() after the last cell, which raises outside study.optimize,
+    before the trial's state is saved. The sweeper's ask/tell loop checks is_exhausted() itself."""
+
+    def after_trial(self, study, trial, state, values) -> None:
+        pass
 
 
 def trial_id_of(study, number: int) -> int:

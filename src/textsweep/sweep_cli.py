@@ -62,13 +62,13 @@ def status(name: str, overrides: list[str]) -> int:
     import optuna
 
     from textsweep.compose import compose_config
-    from textsweep.study import absolute_storage_url, default_storage_url, open_storage, quiet_optuna
+    from textsweep.study import open_storage, quiet_optuna, resolve_storage_url
     from textsweep.tracking import home_dir
 
     _check_name(name)
     cfg = compose_config([f"+sweeps={name}", *overrides], return_hydra_config=True)
     sweeper = cfg.hydra.sweeper
-    url = absolute_storage_url(sweeper.storage or default_storage_url(home_dir(cfg)))
+    url = resolve_storage_url(sweeper.storage, home_dir(cfg))
     study_name = sweeper.study_name or cfg.experiment_name
     quiet_optuna()
     try:

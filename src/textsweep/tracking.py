@@ -13,6 +13,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from textsweep.errors import TrackingError
+from textsweep.stores import absolute_sqlite_url, creation_lock, first_use_race_retry
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
@@ -27,11 +28,7 @@ def home_dir(cfg: DictConfig) -> Path:
 
 def tracking_uri(cfg: DictConfig) -> str:
     if cfg.tracking.uri:
-        uri = cfg.tracking.uri
-        if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
-            # Relative SQLite paths would follow the working directory: pin them to an absolute path.
-            uri = "sqlite:///" + str(Path(uri[len("sqlite:///"):]).expanduser().resolve())
-        return uri
+        return absolute_sqlite_url(cfg.tracking.uri)
     return f"sqlite:///{home_dir(cfg) / 'mlruns' / 'mlflow.db'}"
 
 
@@ -122,7 +119,8 @@ def open_experiment(cfg: DictConfig):
     client = MlflowClient(tracking_uri=uri)
     saved = _probe_settings()
     try:
-        experiment = client.get_experiment_by_name(cfg.experiment_name)
+        with creation_lock(uri):  # the first call creates MLflow's tables
+            experiment = first_use_race_retry(lambda: client.get_experiment_by_name(cfg.experiment_name))
         if experiment is None:
             location = f"{artifact_root(cfg).rstrip('/')}/{cfg.experiment_name}"
             try:

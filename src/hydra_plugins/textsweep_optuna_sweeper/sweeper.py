@@ -69,10 +69,10 @@ class OptunaSweeper(Sweeper):
     def _open_study(self, space):
         import optuna
 
-        from textsweep.study import PRUNER_ATTR, absolute_storage_url, default_storage_url, make_pruner, make_sampler, open_storage
+        from textsweep.study import PRUNER_ATTR, make_pruner, make_sampler, open_storage, resolve_storage_url
         from textsweep.tracking import home_dir
 
-        self.storage_url = absolute_storage_url(self.storage or default_storage_url(home_dir(self.config)))
+        self.storage_url = resolve_storage_url(self.storage, home_dir(self.config))
         self.name = self.study_name or self.config.experiment_name
         storage = open_storage(self.storage_url, self.heartbeat_interval, max_retries=self.max_retries)
         pruner = make_pruner(self.pruner_spec)
@@ -90,8 +90,9 @@ class OptunaSweeper(Sweeper):
         return study
 
     def _grid_sampler(self, space):
-        import optuna
         from optuna.distributions import CategoricalDistribution, IntDistribution
+
+        from textsweep.study import ExhaustibleGridSampler
 
         grid = {}
         for key, dist in space.distributions.items():
@@ -101,7 +102,7 @@ class OptunaSweeper(Sweeper):
                 grid[key] = list(range(dist.low, dist.high + 1, dist.step))
             else:
                 raise ConfigError(f"hydra.sweeper.sampler.name=grid needs discrete values: {key} is {dist}; use choice() or range()")
-        return optuna.samplers.GridSampler(grid, seed=self.sampler_spec.get("seed"))
+        return ExhaustibleGridSampler(grid, seed=self.sampler_spec.get("seed"))
 
     def _baseline(self, space) -> dict:
         """The composed config's own values for the searched keys: the tutorial's settings anchor the sweep."""
@@ -121,6 +122,8 @@ class OptunaSweeper(Sweeper):
         return params
 
     def _sweep(self, arguments: List[str]) -> Any:
+        import optuna
+
         from textsweep.search_space import parse_search_space
 
         self._check()
@@ -133,12 +136,17 @@ class OptunaSweeper(Sweeper):
                 study.enqueue_trial(baseline, skip_if_exists=True)
         tracker = SweepTracker(self.config, self.name, self)
         tracker.start(space)
+        tracker.close_runs_of_dead_trials(study)
         log.info("study %s in %s: %d trial(s) so far; running %d more", self.name, _mask(self.storage_url), before, self.n_trials)
-        started, done, returns = time.monotonic(), 0, []
+        started, done, returns, asked = time.monotonic(), 0, [], set()
         try:
             while done < self.n_trials and (self.timeout is None or time.monotonic() - started < self.timeout):
+                if isinstance(study.sampler, optuna.samplers.GridSampler) and study.sampler.is_exhausted(study):
+                    log.info("the grid is exhausted after %d trial(s)", done)
+                    break
                 batch_size = min(self.n_jobs, self.n_trials - done)
                 trials = [study.ask(space.distributions) for _ in range(batch_size)]
+                asked.update(t.number for t in trials)
                 batch = [self._overrides(space, trial, tracker.run_id) for trial in trials]
                 try:
                     self.validate_batch_is_legal(batch)
@@ -155,7 +163,7 @@ class OptunaSweeper(Sweeper):
                 tracker.progress(study, done, self.n_trials)
         except KeyboardInterrupt:
             for t in study.get_trials(deepcopy=False):
-                if t.state.name == "RUNNING" and t.number >= before:
+                if t.state.name == "RUNNING" and t.number in asked:
                     _tell_failed(study, t.number, "interrupted", "the sweep was interrupted")
             tracker.finish(study, status="KILLED")
             raise
@@ -163,7 +171,7 @@ class OptunaSweeper(Sweeper):
             tracker.finish(study, status="FAILED")
             raise
         tracker.finish(study, status="FINISHED")
-        ran = [t for t in study.trials[before:] if t.state.name in ("COMPLETE", "PRUNED")]
+        ran = [t for t in study.get_trials(deepcopy=False) if t.number in asked and t.state.name in ("COMPLETE", "PRUNED")]
         if not ran:
             raise TextsweepError(f"all {done} trial(s) of study {self.name!r} failed: see `textsweep sweep status` and the FAILED runs in MLflow")
         return returns
@@ -221,6 +229,19 @@ class SweepTracker:
                   **{f"sweep.space.{k}": repr(d) for k, d in space.distributions.items()},
                   **({"sweep.fixed": " ".join(space.fixed)} if space.fixed else {})}
         log_params(self.client, self.run_id, {k: str(v)[:6000] for k, v in params.items()})
+
+    def close_runs_of_dead_trials(self, study) -> None:
+        """A trial failed by heartbeat (its process was killed) left its MLflow run RUNNING: end it FAILED."""
+        for trial in study.get_trials(deepcopy=False):
+            run_id = trial.user_attrs.get("mlflow_run_id")
+            if trial.state.name != "FAIL" or not run_id:
+                continue
+            try:
+                if self.client.get_run(run_id).info.status == "RUNNING":
+                    self.client.set_tag(run_id, "textsweep.failure_reason", "process_lost")
+                    self.client.set_terminated(run_id, "FAILED")
+            except Exception as e:  # a run in another tracking store: leave it
+                log.debug("could not close run %s: %s", run_id, e)
 
     def counts(self, study) -> dict[str, int]:
         states = [t.state.name for t in study.get_trials(deepcopy=False)]

@@ -1,0 +1,203 @@
+"""textsweep's Optuna sweeper, for real: Hydra multiruns and `textsweep sweep` over a real Optuna storage
+and MLflow store in temporary folders, with tiny synthetic data."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import optuna
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+from conftest import runs_of
+from textsweep.errors import ConfigError
+from textsweep.search_space import parse_search_space
+
+TINY = ["dataset.num_samples=300", "dataset.maxlen=16", "dataset.min_words=6", "dataset.max_words=14",
+        "embedding.dim=4", "trainer.epochs=2", "trainer.batch_size=32", "trainer.verbose=0", "tracking.log_model=false"]
+OPTUNA = ["hydra/sweeper=optuna", "hydra.sweeper.sampler.n_startup_trials=2"]
+
+
+def study_of(home, name: str) -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}")
+
+
+def sweep_env(home):
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["TEXTSWEEP_HOME"] = str(home)
+    return env
+
+
+# --- the grammar -------------------------------------------------------------------------------------
+
+def test_every_form_of_the_official_grammar_maps_to_optuna_5_distributions():
+    space = parse_search_space(
+        {"model.dropout": "interval(0.0, 0.5)", "model.units": "int(interval(32, 128))",
+         "model.filters": "range(16, 65, 16)", "trainer.learning_rate": "tag(log, interval(1e-4, 1e-2))",
+         "model": "choice(lstm, cnn_lstm)", "embedding.dim": "16,32,64", "model.kernel_size": "range(3, 8, 2)"},
+        ["model.units=64,128", "trainer.epochs=2"],
+    )
+    d = space.distributions
+    assert d["model.dropout"] == FloatDistribution(0.0, 0.5)
+    assert d["model.units"] == CategoricalDistribution((64, 128))  # the command line wins
+    assert d["model.filters"] == IntDistribution(16, 64, step=16)
+    assert d["model.kernel_size"] == IntDistribution(3, 7, step=2)
+    assert d["trainer.learning_rate"] == FloatDistribution(1e-4, 1e-2, log=True)
+    assert d["model"] == CategoricalDistribution(("lstm", "cnn_lstm"))
+    assert d["embedding.dim"] == CategoricalDistribution((16, 32, 64))
+    assert space.fixed == ["trainer.epochs=2"]
+    assert parse_search_space({"model.units": "int(interval(2, 9))"}, []).distributions["model.units"] == IntDistribution(2, 9)
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"model.units": "interval(10, 4)"}, r"interval\(10.0, 4.0\) is empty: it needs low < high"),
+    ({"model.units": "range(5, 5)"}, "is empty"),
+    ({"trainer.learning_rate": "tag(log, interval(0, 1))"}, "needs a low bound > 0"),
+    ({"model.units": "interval(1, "}, "is malformed"),
+    ({}, "the search space is empty"),
+])
+def test_malformed_search_spaces_fail_in_one_line(params, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_search_space(params, [])
+
+
+# --- sweeps from the command line ----------------------------------------------------------------------
+
+def test_seeded_tpe_sweep_is_reproducible_and_resume_adds_trials(cli, home, tmp_path, client):
+    args = ["train", "-m", *OPTUNA, "hydra.sweeper.study_name=s", "model=lstm_dropout", "model.units=4",
+            "model.dropout=interval(0.0, 0.5)", "trainer.learning_rate=tag(log, interval(0.001, 0.01))", *TINY]
+    first = cli(*args, "hydra.sweeper.n_trials=4")
+    assert first.returncode == 0, first.stderr[-3000:]
+    other_home = tmp_path / "other"
+    other_home.mkdir()
+    again = subprocess.run([sys.executable, "-m", "textsweep", *args, "hydra.sweeper.n_trials=4"], cwd=other_home,
+                           env=sweep_env(other_home), capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    params = [t.params for t in study_of(home, "s").trials]
+    assert params == [t.params for t in study_of(other_home, "s").trials]
+    assert params[0] == {"model.dropout": 0.2, "trainer.learning_rate": pytest.approx(0.001)} or params[0]["model.dropout"] == 0.2
+
+    resumed = cli(*args, "hydra.sweeper.n_trials=2")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    trials = study_of(home, "s").trials
+    assert [t.number for t in trials] == list(range(6)) and all(t.state.name == "COMPLETE" for t in trials)
+    assert [t.params for t in trials[:4]] == params  # nothing done is repeated or lost
+    assert all(t.params not in params for t in trials[4:])
+
+    runs = runs_of(client, "textsweep")
+    parents = [r for r in runs if r.data.tags.get("textsweep.role") == "sweep"]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert len(parents) == 2 and len(children) == 6
+    assert {r.data.tags["mlflow.parentRunId"] for r in children} == {p.info.run_id for p in parents}
+    assert sorted(int(r.data.tags["optuna.trial"]) for r in children) == list(range(6))
+    assert all(r.data.tags["optuna.study"] == "s" for r in children)
+    parent = max(parents, key=lambda r: r.info.start_time)
+    assert parent.info.status == "FINISHED" and parent.data.metrics["trials_complete"] == 6
+    assert "best.value" in parent.data.tags and "best.run_id" in parent.data.tags
+    artifacts = {a.path for a in client.list_artifacts(parent.info.run_id, "sweep")}
+    assert {"sweep/trials.csv", "sweep/optimization_history.png", "sweep/parallel_coordinate.png",
+            "sweep/param_importances.png"} <= artifacts
+
+
+def _study_with_strong_history(home, name):
+    """Two finished trials that scored 0.99 at every epoch: a new, weak trial falls below their median."""
+    study = optuna.create_study(study_name=name, storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}", direction="maximize")
+    for units in (5, 6):
+        study.add_trial(optuna.create_trial(params={"model.units": units}, distributions={"model.units": IntDistribution(4, 16)},
+                                            value=0.99, intermediate_values={1: 0.99, 2: 0.99, 3: 0.99}))
+
+
+@pytest.mark.parametrize("launcher", ["basic", "joblib"])
+def test_a_weak_trial_is_pruned_through_the_launcher(cli, home, client, launcher):
+    (home / "mlruns").mkdir(exist_ok=True)
+    _study_with_strong_history(home, "prune")
+    result = cli("train", "-m", *OPTUNA, f"hydra/launcher={launcher}", "hydra.sweeper.study_name=prune",
+                 "hydra.sweeper.n_trials=1", "hydra.sweeper.pruner.name=median", "hydra.sweeper.pruner.n_startup_trials=2",
+                 "model.units=int(interval(4, 16))", *TINY, "trainer.epochs=3")
+    assert result.returncode == 0, result.stderr[-3000:]
+    trial = study_of(home, "prune").trials[2]
+    assert trial.state.name == "PRUNED" and list(trial.intermediate_values) == [1]
+    [run] = [r for r in runs_of(client, "textsweep") if r.data.tags.get("optuna.trial") == "2"]
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["pruned"] == "true" and run.data.tags["textsweep.pruned_at_epoch"] == "1"
+    assert run.data.metrics["epochs_run"] == 1
+
+
+def test_failing_trials_are_marked_with_their_reason_and_the_sweep_goes_on(cli, home, client):
+    result = cli("train", "-m", *OPTUNA, "hydra.sweeper.sampler.name=grid", "hydra.sweeper.study_name=faults",
+                 "hydra.sweeper.n_trials=4", "model.units=0,4", "trainer.learning_rate=1e38,0.01",
+                 "trainer.optimizer=sgd", *TINY)
+    assert result.returncode == 0, result.stderr[-3000:]
+    trials = study_of(home, "faults").trials
+    outcome = {(t.params["model.units"], t.params["trainer.learning_rate"]): (t.state.name, t.user_attrs.get("fail_reason"))
+               for t in trials}
+    assert outcome == {
+        (0, 1e38): ("FAIL", "ConfigError"), (0, 0.01): ("FAIL", "ConfigError"),
+        (4, 1e38): ("FAIL", "nan_loss"), (4, 0.01): ("COMPLETE", None),
+    }
+    runs = runs_of(client, "textsweep")
+    nan_runs = [r for r in runs if r.data.tags.get("textsweep.failure_reason") == "nan_loss"]
+    assert len(nan_runs) == 1 and nan_runs[0].info.status == "FAILED"
+    assert "model.units=0 must be >= 1" in result.stderr
+
+
+def test_a_killed_trial_is_detected_by_heartbeat_and_retried(home, client):
+    args = [sys.executable, "-m", "textsweep", "train", "-m", *OPTUNA, "hydra.sweeper.study_name=killed",
+            "hydra.sweeper.heartbeat_interval=1", "hydra.sweeper.n_trials=1", "model.units=int(interval(4, 16))",
+            "hydra.sweeper.enqueue_baseline=false", *TINY]
+    proc = subprocess.Popen([*args, "trainer.epochs=200"], cwd=home, env=sweep_env(home),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            runs = runs_of(client, "textsweep") if (home / "mlruns" / "mlflow.db").exists() else []
+            children = [r for r in runs if "optuna.trial" in r.data.tags]
+            if children and client.get_metric_history(children[0].info.run_id, "val_accuracy"):
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the trial did not start training")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        proc.kill()
+    time.sleep(5)  # past the grace period (4 heartbeats)
+    rerun = subprocess.run([*args, "trainer.epochs=1"], cwd=home, env=sweep_env(home), capture_output=True, text=True, timeout=300)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    first, retry = study_of(home, "killed").trials
+    assert first.state.name == "FAIL" and retry.state.name == "COMPLETE"
+    assert retry.params == first.params and retry.system_attrs["failed_trial"] == 0
+    killed_run = client.get_run(first.user_attrs["mlflow_run_id"])
+    assert killed_run.info.status == "FAILED" and killed_run.data.tags["textsweep.failure_reason"] == "process_lost"
+
+
+def test_two_concurrent_sweep_processes_record_every_trial_once(home, client):
+    args = [sys.executable, "-m", "textsweep", "sweep", "quickstart", "--n-trials", "3", *TINY]
+    procs = [subprocess.Popen(args, cwd=home, env=sweep_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=400) for p in procs]
+    for p, (_, err) in zip(procs, outputs):
+        assert p.returncode == 0, err[-3000:]
+    trials = study_of(home, "quickstart").trials
+    assert sorted(t.number for t in trials) == list(range(6))
+    assert all(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
+    children = [r for r in runs_of(client, "quickstart_sweep") if "optuna.trial" in r.data.tags]
+    assert sorted(int(r.data.tags["optuna.trial"]) for r in children) == list(range(6))
+
+
+def test_sweep_command_status_and_errors(cli, home):
+    ran = cli("sweep", "quickstart", "--n-trials", "2", *TINY)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    assert "trial 2/2 done: best val_accuracy=" in ran.stdout + ran.stderr
+    status = cli("sweep", "status", "quickstart")
+    assert status.returncode == 0, status.stderr[-3000:]
+    assert "study quickstart (2 trials): complete" in status.stdout and "best val_accuracy = " in status.stdout
+    assert "MLflow run of the best trial:" in status.stdout
+    missing = cli("sweep", "nosuch")
+    assert missing.returncode == 2 and "no sweep named 'nosuch'" in missing.stderr and "quickstart" in missing.stderr
+    bad = cli("sweep", "quickstart", "--n-trials", "0")
+    assert bad.returncode == 2 and "hydra.sweeper.n_trials=0 must be >= 1" in bad.stderr and "Traceback" not in bad.stderr
+    empty = cli("train", "-m", "hydra/sweeper=optuna", *TINY)
+    assert empty.returncode == 2 and "the search space is empty" in empty.stderr
