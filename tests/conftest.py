@@ -42,14 +42,19 @@ def runs_of(client, experiment_name: str):
     return [] if experiment is None else client.search_runs([experiment.experiment_id])
 
 
+def user_env(home: Path) -> dict:
+    """The environment of a user's shell: mlflow.set_tracking_uri in this process exports
+    MLFLOW_TRACKING_URI, which a user's shell does not have."""
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["TEXTSWEEP_HOME"] = str(home)
+    return env
+
+
 @pytest.fixture
 def cli(home):
     """Run the installed `textsweep` command in `home` as a user would; returns CompletedProcess."""
     def _cli(*args: str, timeout: int = 240, cwd: Path | None = None) -> subprocess.CompletedProcess:
-        # mlflow.set_tracking_uri in this process exports MLFLOW_TRACKING_URI: a user's shell has none.
-        env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-        env["TEXTSWEEP_HOME"] = str(home)
-        return subprocess.run([sys.executable, "-m", "textsweep", *args], cwd=cwd or home, env=env,
+        return subprocess.run([sys.executable, "-m", "textsweep", *args], cwd=cwd or home, env=user_env(home),
                               capture_output=True, text=True, timeout=timeout)
     return _cli
 
@@ -74,3 +79,31 @@ def review_rows(n: int, seed: int = 0, classes=("negative", "positive")) -> list
     # a third class: texts with a marker word, so it is learnable
     return [(t + " neutral" * (i % 3 == 2), classes[2] if i % 3 == 2 else classes[y])
             for i, (t, y) in enumerate(zip(texts, labels))]
+
+
+def wait_until_training(client, home: Path, experiment_name: str, proc, timeout: float = 120) -> None:
+    """Block until a run of the experiment has finished an epoch (so a signal lands mid-training)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the process ended early with code {proc.returncode}")
+        runs = runs_of(client, experiment_name) if (home / "mlruns" / "mlflow.db").exists() else []
+        if any(client.get_metric_history(r.info.run_id, "val_accuracy") for r in runs if r.info.status == "RUNNING"):
+            return
+        time.sleep(0.5)
+    raise AssertionError("training did not start in time")
+
+
+def study_with_strong_history(storage_url: str, name: str) -> None:
+    """Two finished trials that scored 0.99 at every epoch: any new trial on tiny data falls below their
+    median at its first epoch, so a median pruner prunes it there."""
+    import optuna
+    from optuna.distributions import IntDistribution
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(study_name=name, storage=storage_url, direction="maximize")
+    for units in (5, 6):
+        study.add_trial(optuna.create_trial(params={"model.units": units}, distributions={"model.units": IntDistribution(4, 16)},
+                                            value=0.99, intermediate_values={0: 0.99, 1: 0.99, 2: 0.99}))

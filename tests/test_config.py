@@ -1,6 +1,5 @@
 """Composition and validation: every preset and experiment composes; bad values fail in one clear line."""
 
-from pathlib import Path
 
 import pytest
 from hydra.errors import ConfigCompositionException

@@ -1,7 +1,6 @@
 """textsweep's Optuna sweeper, for real: Hydra multiruns and `textsweep sweep` over a real Optuna storage
 and MLflow store in temporary folders, with tiny synthetic data."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -11,7 +10,7 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from conftest import runs_of
+from conftest import runs_of, study_with_strong_history, user_env, wait_until_training
 from textsweep.errors import ConfigError
 from textsweep.search_space import parse_search_space
 
@@ -22,12 +21,6 @@ OPTUNA = ["hydra/sweeper=optuna", "hydra.sweeper.sampler.n_startup_trials=2"]
 
 def study_of(home, name: str) -> optuna.Study:
     return optuna.load_study(study_name=name, storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}")
-
-
-def sweep_env(home):
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env["TEXTSWEEP_HOME"] = str(home)
-    return env
 
 
 # --- the grammar -------------------------------------------------------------------------------------
@@ -73,7 +66,7 @@ def test_seeded_tpe_sweep_is_reproducible_and_resume_adds_trials(cli, home, tmp_
     other_home = tmp_path / "other"
     other_home.mkdir()
     again = subprocess.run([sys.executable, "-m", "textsweep", *args, "hydra.sweeper.n_trials=4"], cwd=other_home,
-                           env=sweep_env(other_home), capture_output=True, text=True, timeout=300)
+                           env=user_env(other_home), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     params = [t.params for t in study_of(home, "s").trials]
     assert params == [t.params for t in study_of(other_home, "s").trials]
@@ -101,24 +94,16 @@ def test_seeded_tpe_sweep_is_reproducible_and_resume_adds_trials(cli, home, tmp_
             "sweep/param_importances.png"} <= artifacts
 
 
-def _study_with_strong_history(home, name):
-    """Two finished trials that scored 0.99 at every epoch: a new, weak trial falls below their median."""
-    study = optuna.create_study(study_name=name, storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}", direction="maximize")
-    for units in (5, 6):
-        study.add_trial(optuna.create_trial(params={"model.units": units}, distributions={"model.units": IntDistribution(4, 16)},
-                                            value=0.99, intermediate_values={1: 0.99, 2: 0.99, 3: 0.99}))
-
-
 @pytest.mark.parametrize("launcher", ["basic", "joblib"])
 def test_a_weak_trial_is_pruned_through_the_launcher(cli, home, client, launcher):
     (home / "mlruns").mkdir(exist_ok=True)
-    _study_with_strong_history(home, "prune")
+    study_with_strong_history(f"sqlite:///{home / 'mlruns' / 'optuna.db'}", "prune")
     result = cli("train", "-m", *OPTUNA, f"hydra/launcher={launcher}", "hydra.sweeper.study_name=prune",
                  "hydra.sweeper.n_trials=1", "hydra.sweeper.pruner.name=median", "hydra.sweeper.pruner.n_startup_trials=2",
                  "model.units=int(interval(4, 16))", *TINY, "trainer.epochs=3")
     assert result.returncode == 0, result.stderr[-3000:]
     trial = study_of(home, "prune").trials[2]
-    assert trial.state.name == "PRUNED" and list(trial.intermediate_values) == [1]
+    assert trial.state.name == "PRUNED" and list(trial.intermediate_values) == [0]  # Optuna steps are 0-based epochs
     [run] = [r for r in runs_of(client, "textsweep") if r.data.tags.get("optuna.trial") == "2"]
     assert run.info.status == "FINISHED"
     assert run.data.tags["pruned"] == "true" and run.data.tags["textsweep.pruned_at_epoch"] == "1"
@@ -147,24 +132,16 @@ def test_a_killed_trial_is_detected_by_heartbeat_and_retried(home, client):
     args = [sys.executable, "-m", "textsweep", "train", "-m", *OPTUNA, "hydra.sweeper.study_name=killed",
             "hydra.sweeper.heartbeat_interval=1", "hydra.sweeper.n_trials=1", "model.units=int(interval(4, 16))",
             "hydra.sweeper.enqueue_baseline=false", *TINY]
-    proc = subprocess.Popen([*args, "trainer.epochs=200"], cwd=home, env=sweep_env(home),
+    proc = subprocess.Popen([*args, "trainer.epochs=200"], cwd=home, env=user_env(home),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            runs = runs_of(client, "textsweep") if (home / "mlruns" / "mlflow.db").exists() else []
-            children = [r for r in runs if "optuna.trial" in r.data.tags]
-            if children and client.get_metric_history(children[0].info.run_id, "val_accuracy"):
-                break
-            time.sleep(0.5)
-        else:
-            pytest.fail("the trial did not start training")
+        wait_until_training(client, home, "textsweep", proc)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     finally:
         proc.kill()
     time.sleep(5)  # past the grace period (4 heartbeats)
-    rerun = subprocess.run([*args, "trainer.epochs=1"], cwd=home, env=sweep_env(home), capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run([*args, "trainer.epochs=1"], cwd=home, env=user_env(home), capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     first, retry = study_of(home, "killed").trials
     assert first.state.name == "FAIL" and retry.state.name == "COMPLETE"
@@ -175,7 +152,7 @@ def test_a_killed_trial_is_detected_by_heartbeat_and_retried(home, client):
 
 def test_two_concurrent_sweep_processes_record_every_trial_once(home, client):
     args = [sys.executable, "-m", "textsweep", "sweep", "quickstart", "--n-trials", "3", *TINY]
-    procs = [subprocess.Popen(args, cwd=home, env=sweep_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs = [subprocess.Popen(args, cwd=home, env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
     outputs = [p.communicate(timeout=400) for p in procs]
     for p, (_, err) in zip(procs, outputs):
@@ -201,3 +178,34 @@ def test_sweep_command_status_and_errors(cli, home):
     assert bad.returncode == 2 and "hydra.sweeper.n_trials=0 must be >= 1" in bad.stderr and "Traceback" not in bad.stderr
     empty = cli("train", "-m", "hydra/sweeper=optuna", *TINY)
     assert empty.returncode == 2 and "the search space is empty" in empty.stderr
+
+
+def test_joblib_launcher_runs_a_batch_of_two_trials_in_parallel(cli, home):
+    result = cli("train", "-m", *OPTUNA, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
+                 "hydra.sweeper.n_trials=2", "hydra.sweeper.study_name=par", "model.units=int(interval(4, 16))", *TINY)
+    assert result.returncode == 0, result.stderr[-3000:]
+    trials = study_of(home, "par").trials
+    assert [t.state.name for t in trials] == ["COMPLETE", "COMPLETE"]
+    assert "Launching jobs" in result.stdout + result.stderr or "Joblib" in result.stdout + result.stderr
+
+
+def test_sigterm_stops_a_sweep_cleanly_and_the_next_run_continues(home, client):
+    args = [sys.executable, "-m", "textsweep", "sweep", "quickstart", *TINY]
+    proc = subprocess.Popen([*args, "--n-trials", "3", "trainer.epochs=200"], cwd=home, env=user_env(home),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_training(client, home, "quickstart_sweep", proc)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode != 0
+    [trial] = study_of(home, "quickstart").trials
+    assert trial.state.name == "FAIL" and trial.user_attrs["fail_reason"] == "interrupted"
+    runs = runs_of(client, "quickstart_sweep")
+    [parent] = [r for r in runs if r.data.tags.get("textsweep.role") == "sweep"]
+    [child] = [r for r in runs if "optuna.trial" in r.data.tags]
+    assert parent.info.status == "KILLED" and child.info.status == "KILLED"
+    again = subprocess.run([*args, "--n-trials", "1"], cwd=home, env=user_env(home), capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert [t.state.name for t in study_of(home, "quickstart").trials] == ["FAIL", "COMPLETE"]

@@ -1,6 +1,5 @@
 """End to end: real tiny Keras training tracked in a real MLflow store in a temporary folder."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -10,7 +9,7 @@ import mlflow
 import numpy as np
 import pytest
 
-from conftest import review_rows, runs_of, write_csv
+from conftest import review_rows, runs_of, user_env, wait_until_training, write_csv
 from textsweep.errors import TrackingError, TrainingFailed
 from textsweep.train import run_training
 
@@ -110,25 +109,21 @@ def test_multirun_over_two_presets_makes_two_runs(cli, client):
                  "trainer.verbose=0", "tracking.log_model=false")
     assert result.returncode == 0, result.stderr[-2000:]
     runs = runs_of(client, "multi")
-    assert sorted(r.info.run_name for r in runs) == ["cnn_lstm", "lstm"]
+    [parent] = [r for r in runs if r.data.tags.get("textsweep.role") == "multirun"]
+    children = [r for r in runs if r is not parent]
+    assert sorted(r.info.run_name for r in children) == ["cnn_lstm", "lstm"]
     assert all(r.info.status == "FINISHED" for r in runs)
+    assert {r.data.tags["mlflow.parentRunId"] for r in children} == {parent.info.run_id}
+    assert parent.data.metrics["runs_finished"] == 2
 
 
 def test_sigterm_ends_the_run_killed_not_finished(home, client):
-    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
-    env["TEXTSWEEP_HOME"] = str(home)
+    env = user_env(home)
     proc = subprocess.Popen(
         [sys.executable, "-m", "textsweep", "train", "experiment_name=term", "trainer.epochs=50", "trainer.verbose=0",
          "tracking.log_model=false"], cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            runs = runs_of(client, "term") if (home / "mlruns" / "mlflow.db").exists() else []
-            if runs and client.get_metric_history(runs[0].info.run_id, "val_accuracy"):
-                break  # at least one epoch done: training is under way
-            time.sleep(0.5)
-        else:
-            pytest.fail("training did not start")
+        wait_until_training(client, home, "term", proc)
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     finally:

@@ -25,7 +25,40 @@ Runs go to ./mlruns (or $TEXTSWEEP_HOME/mlruns). Browse them with
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    """Every user mistake ends in one line and exit code 2; an interrupted run in one line and 130."""
+    import os
+
+    os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # Hydra raises instead of printing: we print one line
+    try:
+        return _dispatch(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        print("textsweep: interrupted: the running MLflow run ended KILLED; run the command again to continue", file=sys.stderr)
+        return 130
+    except Exception as e:
+        return _report(e)
+
+
+def _report(e: Exception) -> int:
+    """One line for what a user can fix; a traceback for what is a bug."""
+    from hydra.errors import HydraException
+
+    from textsweep.errors import TextsweepError
+
+    if isinstance(e, TextsweepError):
+        return e.exit_code  # already printed where it was raised
+    if isinstance(e, HydraException):  # checked first: some of these are OSErrors too
+        from textsweep.hydra_errors import one_line
+
+        print(f"textsweep: error: {one_line(e)}", file=sys.stderr)
+        return 2
+    if isinstance(e, OSError) and e.filename:  # e.g. Hydra's run folder under an unusable TEXTSWEEP_HOME
+        print(f"textsweep: error: cannot write {e.filename} ({e.strerror}): make it writable or set TEXTSWEEP_HOME "
+              "to a writable folder", file=sys.stderr)
+        return 2
+    raise e
+
+
+def _dispatch(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(USAGE)
         return 0

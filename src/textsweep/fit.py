@@ -1,28 +1,55 @@
 """The fit stage: Keras fit with callbacks that log every epoch to MLflow and stop on a NaN loss."""
 
+import logging
 import math
 import time
 
 import keras
 from omegaconf import DictConfig
 
-from textsweep.errors import TrainingFailed
+from textsweep.errors import TrackingError, TrainingFailed
 from textsweep.tracking import log_metrics
 
 EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+log = logging.getLogger("textsweep")
 
 
 class MlflowEpochLogger(keras.callbacks.Callback):
-    """loss, accuracy, val_loss, val_accuracy after each epoch, with step = epoch number (1-based)."""
+    """loss, accuracy, val_loss, val_accuracy after each epoch, with step = epoch number (1-based).
+
+    MLflow's client already retries a request with backoff; if the store stays away longer than that,
+    the epoch's metrics are kept and sent with the next epoch's, so an outage costs no training and
+    loses no curve point. Still unreachable at the end of training: a TrackingError says so.
+    """
 
     def __init__(self, client, run_id: str | None):
         super().__init__()
-        self.client, self.run_id = client, run_id
+        self.client, self.run_id, self.pending = client, run_id, []
 
     def on_epoch_end(self, epoch, logs=None):
         metrics = {k: v for k, v in (logs or {}).items() if k in EPOCH_METRICS and v is not None and math.isfinite(v)}
         if metrics:
-            log_metrics(self.client, self.run_id, metrics, step=epoch + 1)
+            self.pending.append((epoch + 1, metrics))
+        self.flush(final=False)
+
+    def on_train_end(self, logs=None):
+        self.flush(final=True)
+
+    def flush(self, final: bool) -> None:
+        while self.pending:
+            step, metrics = self.pending[0]
+            try:
+                log_metrics(self.client, self.run_id, metrics, step=step)
+            except Exception as e:
+                if final:
+                    raise TrackingError(
+                        f"the MLflow tracking store stayed unreachable ({str(e).splitlines()[0][:200]}): training finished "
+                        f"but {len(self.pending)} epoch(s) of metrics could not be logged; check tracking.uri and rerun"
+                    ) from None
+                log.warning("MLflow tracking store unreachable (%s): keeping epoch %d's metrics to send later",
+                            type(e).__name__, step)
+                return
+            self.pending.pop(0)
 
 
 class StopOnNaN(keras.callbacks.Callback):
@@ -53,7 +80,8 @@ class OptunaPruning(keras.callbacks.Callback):
         value = (logs or {}).get(self.monitor)
         if value is None or not math.isfinite(value):
             return  # a NaN loss is StopOnNaN's to report
-        if self.trial.report(float(value), step=epoch + 1):
+        # Optuna's convention (its Keras callback too): step = 0-based epoch, so n_warmup_steps=1 spares epoch 1.
+        if self.trial.report(float(value), step=epoch):
             self.pruned_at = epoch + 1
             self.model.stop_training = True
 

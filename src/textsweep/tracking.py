@@ -32,9 +32,15 @@ def tracking_uri(cfg: DictConfig) -> str:
     return f"sqlite:///{home_dir(cfg) / 'mlruns' / 'mlflow.db'}"
 
 
-def artifact_root(cfg: DictConfig) -> str:
-    root = cfg.tracking.artifact_root or str(home_dir(cfg) / "mlruns" / "artifacts")
-    return root if "://" in root else Path(root).expanduser().resolve().as_uri()
+def experiment_artifacts(cfg: DictConfig, uri: str) -> str | None:
+    """Where a new experiment keeps artifacts: tracking.artifact_root, else <home>/mlruns/artifacts for a local
+    store (MLflow would follow the working directory), else None: a tracking server serves its own."""
+    root = cfg.tracking.artifact_root
+    if root is None and uri.startswith(("http://", "https://", "databricks")):
+        return None
+    root = root or str(home_dir(cfg) / "mlruns" / "artifacts")
+    root = root if "://" in root else Path(root).expanduser().resolve().as_uri()
+    return f"{root.rstrip('/')}/{cfg.experiment_name}"
 
 
 def mask_secrets(text: str) -> str:
@@ -116,15 +122,14 @@ def open_experiment(cfg: DictConfig):
                 "set TEXTSWEEP_HOME to a writable folder, or point tracking.uri elsewhere"
             ) from None
     mlflow.set_tracking_uri(uri)
-    client = MlflowClient(tracking_uri=uri)
     saved = _probe_settings()
     try:
-        with creation_lock(uri):  # the first call creates MLflow's tables
+        with creation_lock(uri):  # the client's store creates (or migrates) MLflow's tables on first use
+            client = first_use_race_retry(lambda: MlflowClient(tracking_uri=uri))
             experiment = first_use_race_retry(lambda: client.get_experiment_by_name(cfg.experiment_name))
         if experiment is None:
-            location = f"{artifact_root(cfg).rstrip('/')}/{cfg.experiment_name}"
             try:
-                return client, client.create_experiment(cfg.experiment_name, artifact_location=location)
+                return client, client.create_experiment(cfg.experiment_name, artifact_location=experiment_artifacts(cfg, uri))
             except MlflowException:  # created meanwhile by a concurrent job
                 experiment = client.get_experiment_by_name(cfg.experiment_name)
                 if experiment is None:

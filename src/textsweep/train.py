@@ -6,6 +6,7 @@ Everything a user can get wrong is checked before TensorFlow is imported and bef
 """
 
 import logging
+import os
 import signal
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 import textsweep.schema  # noqa: F401  (registers the structured config schema)
 from textsweep.compose import config_dir
 from textsweep.errors import Interrupted, TextsweepError
+from textsweep.multirun import PARENT_ENV
 
 log = logging.getLogger("textsweep")
 
@@ -92,8 +94,9 @@ def track_run(cfg, client, experiment_id, model, data, pretrained) -> dict[str, 
     if trial is not None:
         run_name = f"{run_name}-t{trial.number}"
         tags.update({"optuna.study": cfg.optuna.study_name, "optuna.trial": str(trial.number)})
-        if cfg.optuna.parent_run_id:
-            tags["mlflow.parentRunId"] = cfg.optuna.parent_run_id
+    parent = cfg.optuna.parent_run_id or os.environ.get(PARENT_ENV)
+    if parent and _is_multirun():
+        tags["mlflow.parentRunId"] = parent
     trainable, non_trainable = parameter_counts(model)
     callbacks = [MlflowEpochLogger(client, None)]
     pruning = OptunaPruning(trial, cfg.optuna.objective) if trial is not None else None

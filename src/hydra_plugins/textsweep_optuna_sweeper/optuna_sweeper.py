@@ -3,7 +3,7 @@
 # config; the sweeper is .sweeper.OptunaSweeper (Hydra accepts plugin classes only from hydra_plugins). (No `from __future__ import
 # annotations` here: it breaks Hydra's scan of dataclasses in plugin modules.)
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Dict, Optional
 
 from hydra.core.config_store import ConfigStore
 
@@ -20,7 +20,7 @@ class SamplerConf:
 class PrunerConf:
     name: str = "none"  # none | median | percentile | hyperband | successive_halving
     n_startup_trials: int = 5  # median/percentile: trials that are never pruned
-    n_warmup_steps: int = 0  # epochs before pruning can start
+    n_warmup_steps: int = 0  # epochs never pruned (Optuna steps are 0-based epochs: 1 spares epoch 1)
     interval_steps: int = 1
     percentile: float = 25.0
     min_resource: Optional[int] = None  # hyperband/successive_halving (epochs)

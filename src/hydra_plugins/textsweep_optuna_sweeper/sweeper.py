@@ -43,8 +43,11 @@ class OptunaSweeper(Sweeper):
         self.launcher = Plugins.instance().instantiate_launcher(hydra_context=hydra_context, task_function=task_function, config=config)
 
     def sweep(self, arguments: List[str]) -> Any:
+        from textsweep.train import sigterm_as_interrupt
+
         try:
-            return self._sweep(arguments)
+            with sigterm_as_interrupt():  # a scheduler's stop between trials also ends the sweep cleanly
+                return self._sweep(arguments)
         except TextsweepError as e:
             print(f"textsweep: error: {e}", file=sys.stderr)
             sys.exit(e.exit_code)
@@ -106,19 +109,14 @@ class OptunaSweeper(Sweeper):
 
     def _baseline(self, space) -> dict:
         """The composed config's own values for the searched keys: the tutorial's settings anchor the sweep."""
-        from hydra.core.hydra_config import HydraConfig  # noqa: F401
-
         choices = OmegaConf.select(self.config, "hydra.runtime.choices") or {}
         params = {}
         for key, dist in space.distributions.items():
             value = choices.get(key) if key in choices else OmegaConf.select(self.config, key, default=None)
             if value is None or isinstance(value, DictConfig):
                 continue
-            try:
-                if dist._contains(dist.to_internal_repr(value)):
-                    params[key] = value
-            except (ValueError, TypeError):
-                continue
+            if _within(dist, value):
+                params[key] = value
         return params
 
     def _sweep(self, arguments: List[str]) -> Any:
@@ -278,6 +276,18 @@ class SweepTracker:
             if status != "FINISHED":
                 self.client.set_tag(self.run_id, "textsweep.failure_reason", "interrupted" if status == "KILLED" else "error")
             self.client.set_terminated(self.run_id, status)
+
+
+def _within(dist, value) -> bool:
+    """Whether a config value is a point of the distribution (the baseline is enqueued only if so)."""
+    from optuna.distributions import CategoricalDistribution
+
+    if isinstance(dist, CategoricalDistribution):
+        return value in dist.choices
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not dist.low <= value <= dist.high:
+        return False
+    step = getattr(dist, "step", None)
+    return step is None or abs((value - dist.low) / step - round((value - dist.low) / step)) < 1e-9
 
 
 def _best(study):
