@@ -115,12 +115,15 @@ def test_sweep_against_an_mlflow_server_with_a_postgresql_backend(home, pg_url, 
     server = start_mlflow_server(pg_url(), tmp_path / "server-artifacts", port)
     try:
         uri = f"http://127.0.0.1:{port}"
+        # trust authentication ignores the password: it is here to check it never reaches MLflow
+        storage = pg_url().replace("postgres@", "postgres:s3cretpw@")
         result = subprocess.run(
             [sys.executable, "-m", "textsweep", "sweep", "quickstart", "--n-trials", "2", "tracking=server",
-             f"tracking.uri={uri}", f"hydra.sweeper.storage={pg_url()}", *TINY],
+             f"tracking.uri={uri}", f"hydra.sweeper.storage={storage}", *TINY],
             cwd=home, env=user_env(home), capture_output=True, text=True, timeout=600)
         assert result.returncode == 0, result.stderr[-3000:]
         client = mlflow.MlflowClient(uri)
+        mlflow.set_tracking_uri(uri)  # mlflow-artifacts: URIs resolve through the global tracking URI
         runs = runs_of(client, "quickstart_sweep")
         [parent] = [r for r in runs if r.data.tags.get("textsweep.role") == "sweep"]
         children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
@@ -128,7 +131,12 @@ def test_sweep_against_an_mlflow_server_with_a_postgresql_backend(home, pg_url, 
         assert parent.info.artifact_uri.startswith("mlflow-artifacts:")  # served by the server, not a local path
         assert "sweep/trials.csv" in {a.path for a in client.list_artifacts(parent.info.run_id, "sweep")}
         assert list((tmp_path / "server-artifacts").rglob("trials.csv"))
-        mlflow.set_tracking_uri(uri)
+        for run in runs:  # the storage password is masked everywhere it is logged
+            logged = " ".join([*run.data.params.values(), *run.data.tags.values()])
+            assert "s3cretpw" not in logged
+        assert parent.data.params["sweep.storage"].startswith("postgresql+psycopg://postgres:***@")
+        child_config = mlflow.artifacts.load_text(f"{children[0].info.artifact_uri}/config.yaml")
+        assert "s3cretpw" not in child_config and "postgres:***@" in child_config
         model = mlflow.pyfunc.load_model(f"runs:/{children[0].info.run_id}/model")
         probs = model.predict(["a wonderful, calming film"])
         assert list(probs.columns) == ["negative", "positive"]

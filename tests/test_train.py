@@ -131,3 +131,15 @@ def test_sigterm_ends_the_run_killed_not_finished(home, client):
     assert proc.returncode != 0
     [run] = runs_of(client, "term")
     assert run.info.status == "KILLED" and run.data.tags["textsweep.failure_reason"] == "interrupted"
+
+
+def test_secrets_are_redacted_from_params_and_config():
+    from textsweep.tracking import flatten, mask_secrets, redact
+
+    config = {"db": {"url": "postgresql://u:hunter2@h/db", "password": "hunter2", "api_key": "k-123"},
+              "dataset": {"max_tokens": 5000}, "token": "t0k"}
+    clean = redact(config)
+    assert clean["db"] == {"url": "postgresql://u:***@h/db", "password": "***", "api_key": "***"}
+    assert clean["token"] == "***" and clean["dataset"]["max_tokens"] == 5000  # max_tokens is no credential
+    assert "hunter2" not in str(flatten(clean)) and "k-123" not in str(flatten(clean))
+    assert mask_secrets("http://alice:pw@mlflow:5000") == "http://alice:***@mlflow:5000"
