@@ -15,9 +15,16 @@ commands:
               textsweep sweep quickstart --n-trials 6
               textsweep sweep status quickstart                   (trials, best value and params, its MLflow run)
               textsweep sweep list
+  compare   the variants side by side: table (--format table|md|csv|json), curves figure, logged as a run
+              textsweep compare --experiment quickstart
+              textsweep compare --experiment imdb_article --reference tutorial --format md
+  promote   register the best run of a sweep or experiment (by validation) and alias it 'champion'
+              textsweep promote quickstart --name sentiment
   predict   class probabilities for raw texts from a logged model
               textsweep predict runs:/<run_id>/model "a wonderful, calming film"
-              textsweep predict models:/<name>@champion --file texts.txt
+              textsweep predict models:/sentiment@champion --file reviews.csv --column review
+  explain   which words drive a prediction (--method occlusion|integrated_gradients|prefix, --html page)
+              textsweep explain models:/sentiment@champion "This landscape is wonderful and calming"
 
 Runs go to ./mlruns (or $TEXTSWEEP_HOME/mlruns). Browse them with
   mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --host 127.0.0.1
@@ -78,9 +85,11 @@ def _dispatch(argv: list[str]) -> int:
         from textsweep.sweep_cli import main as sweep_main
 
         return sweep_main(rest)
-    if command == "predict":
-        from textsweep.predict import main as predict_main
+    commands = {"predict": "textsweep.predict", "compare": "textsweep.compare", "promote": "textsweep.promote",
+                "explain": "textsweep.explain"}
+    if command in commands:
+        import importlib
 
-        return predict_main(rest)
-    print(f"textsweep: error: unknown command {command!r}: use one of train, sweep, predict (textsweep --help)", file=sys.stderr)
+        return importlib.import_module(commands[command]).main(rest)
+    print(f"textsweep: error: unknown command {command!r}: use one of train, sweep, compare, promote, predict, explain (textsweep --help)", file=sys.stderr)
     return 2

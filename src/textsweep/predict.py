@@ -15,7 +15,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="textsweep predict", description="Class probabilities for raw texts.")
     p.add_argument("model_uri", help="runs:/<run_id>/model, models:/<name>@champion, models:/m-<id>, or a local folder")
     p.add_argument("texts", nargs="*", help="texts to classify")
-    p.add_argument("--file", help="read texts from this file, one per line ('-' for standard input)")
+    p.add_argument("--file", help="read texts from this file, one per line ('-' for standard input), or a CSV with --column")
+    p.add_argument("--column", help="with --file: read this column of a CSV file")
     p.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else textsweep's local store)")
     return p
 
@@ -23,8 +24,17 @@ def _parser() -> argparse.ArgumentParser:
 def _texts(args) -> Iterator[str]:
     yield from args.texts
     if args.file:
-        stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8")
+        stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8", newline="")
         with stream:
+            if args.column:
+                import csv
+
+                reader = csv.DictReader(stream)
+                if args.column not in (reader.fieldnames or []):
+                    raise TextsweepError(f"--column {args.column!r} is not a column of {args.file}: its columns are {', '.join(reader.fieldnames or [])}")
+                for row in reader:  # streamed: a large file is never held whole
+                    yield row[args.column] or ""
+                return
             for line in stream:  # streamed: a large file is never held whole
                 if line.strip():
                     yield line.rstrip("\n")
@@ -52,8 +62,9 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
-    home = Path(os.environ.get("TEXTSWEEP_HOME", ".")).resolve()
-    mlflow.set_tracking_uri(args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlruns' / 'mlflow.db'}")
+    from textsweep.tracking import command_tracking_uri
+
+    mlflow.set_tracking_uri(command_tracking_uri(args.tracking_uri))
     try:
         model = mlflow.pyfunc.load_model(args.model_uri)
     except Exception as e:
@@ -71,7 +82,7 @@ def main(argv: list[str]) -> int:
                 header = False
             for text, (_, row) in zip(batch, probs.iterrows()):
                 print("\t".join([*(f"{p:.4f}" for p in row), str(row.idxmax()), text]))
-    except (ValueError, TextsweepError) as e:
+    except (ValueError, TextsweepError, UnicodeDecodeError) as e:
         print(f"textsweep: error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -96,6 +96,9 @@ class TrackingConfig:
     uri: Optional[str] = None  # null = sqlite:///<home>/mlruns/mlflow.db
     artifact_root: Optional[str] = None  # null = <home>/mlruns/artifacts (for new experiments)
     log_model: bool = True
+    # Validation examples explained word by word in explanations/validation_examples.html;
+    # null = 5 for a plain run, 0 for a sweep's trials (set a number to have them there too).
+    explain_examples: Optional[int] = None
 
 
 @dataclass

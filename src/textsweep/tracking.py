@@ -43,6 +43,13 @@ def experiment_artifacts(cfg: DictConfig, uri: str) -> str | None:
     return f"{root.rstrip('/')}/{cfg.experiment_name}"
 
 
+def command_tracking_uri(explicit: str | None = None) -> str:
+    """For commands outside Hydra (predict, compare, promote, explain): --tracking-uri, else
+    $MLFLOW_TRACKING_URI, else textsweep's local store under $TEXTSWEEP_HOME (or the current folder)."""
+    home = Path(os.environ.get("TEXTSWEEP_HOME", ".")).expanduser().resolve()
+    return explicit or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlruns' / 'mlflow.db'}"
+
+
 def mask_secrets(text: str) -> str:
     return URL_PASSWORD.sub(r"\1***\3", text)
 

@@ -130,6 +130,7 @@ def track_run(cfg, client, experiment_id, model, data, pretrained) -> dict[str, 
             with tempfile.TemporaryDirectory() as tmp:
                 png = accuracy_curve_png(history, Path(tmp) / "accuracy_curve.png", f"{run_name} ({cfg.dataset.name})")
                 client.log_artifact(run_id, str(png))
+            log_explanations(cfg, client, run_id, model, data, in_sweep=trial is not None)
             if pruned_at is not None:
                 # Pruned is a normal outcome of a sweep: the run stays FINISHED, tagged with where it stopped.
                 client.set_tag(run_id, "pruned", "true")
@@ -148,6 +149,22 @@ def track_run(cfg, client, experiment_id, model, data, pretrained) -> dict[str, 
         f" (pruned at epoch {pruned_at})" if pruned_at else "", " (data from cache)" if data.from_cache else "",
     )
     return {**{k: float(v) for k, v in final.items()}, "pruned_at_epoch": float(pruned_at or 0)}
+
+
+def log_explanations(cfg, client, run_id: str, model, data, in_sweep: bool) -> None:
+    """explanations/validation_examples.html: which words drove the model on a few validation examples."""
+    count = cfg.tracking.explain_examples
+    count = (0 if in_sweep else 5) if count is None else count
+    if count <= 0 or not data.vectorizer.reads_text:
+        return
+    from textsweep.explain import explain_text, to_html
+    from textsweep.serving import TextClassifier
+
+    classifier = TextClassifier(model, data.vectorizer, data.class_names)
+    texts = [data.vectorizer.decode(row) for row in data.x_val[:count]]
+    explanations = [explain_text(classifier, text) for text in texts if text]
+    title = f"{cfg.run_name or cfg.model.name}: word contributions on validation examples (occlusion)"
+    client.log_text(run_id, to_html(explanations, title), "explanations/validation_examples.html")
 
 
 def open_trial(cfg):

@@ -79,6 +79,10 @@ class Vectorizer:
         ids = [index.get(w, oov) for w in tokenize(text, self.lowercase)]
         return [self.start_id, *ids] if self.start_id is not None else ids
 
+    def decode(self, ids: Sequence[int]) -> str:
+        """The words behind padded ids (padding and the start mark dropped; out-of-vocabulary as [UNK])."""
+        return " ".join(self.vocab[i] if self.vocab[i] else OOV for i in ids if i > 0 and i != self.start_id and i < len(self.vocab))
+
     def transform(self, texts: Iterable[str]) -> np.ndarray:
         return pad([self.ids(t) for t in texts], self.maxlen, self.padding, self.truncating)
 
