@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean screenshots
 
 install: $(STAMP)
 
@@ -17,11 +17,14 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/textsweep train -m experiment=quickstart
 	@echo
-	@echo "Browse the runs: $(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db --host 127.0.0.1 --port 5000"
-	@echo "then open http://127.0.0.1:5000 (experiment 'quickstart')."
+	@echo "Browse the runs: $(BIN)/textsweep ui   (= mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db --host 127.0.0.1 --port 5000)"
+	@echo "then open http://127.0.0.1:5000 (experiment 'quickstart'). Compare them: $(BIN)/textsweep compare --experiment quickstart"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) mlruns/mlflow.db mlruns/artifacts mlruns/cache mlruns/hydra

@@ -23,10 +23,11 @@ commands:
   predict   class probabilities for raw texts from a logged model
               textsweep predict runs:/<run_id>/model "a wonderful, calming film"
               textsweep predict models:/sentiment@champion --file reviews.csv --column review
+  ui        the MLflow UI on textsweep's store, bound to 127.0.0.1 (textsweep ui --port 5000)
   explain   which words drive a prediction (--method occlusion|integrated_gradients|prefix, --html page)
               textsweep explain models:/sentiment@champion "This landscape is wonderful and calming"
 
-Runs go to ./mlruns (or $TEXTSWEEP_HOME/mlruns). Browse them with
+Runs go to ./mlruns (or $TEXTSWEEP_HOME/mlruns). Browse them with `textsweep ui`, the same as
   mlflow ui --backend-store-uri sqlite:///mlruns/mlflow.db --host 127.0.0.1
 """
 
@@ -86,10 +87,10 @@ def _dispatch(argv: list[str]) -> int:
 
         return sweep_main(rest)
     commands = {"predict": "textsweep.predict", "compare": "textsweep.compare", "promote": "textsweep.promote",
-                "explain": "textsweep.explain"}
+                "explain": "textsweep.explain", "ui": "textsweep.ui"}
     if command in commands:
         import importlib
 
         return importlib.import_module(commands[command]).main(rest)
-    print(f"textsweep: error: unknown command {command!r}: use one of train, sweep, compare, promote, predict, explain (textsweep --help)", file=sys.stderr)
+    print(f"textsweep: error: unknown command {command!r}: use one of train, sweep, compare, promote, predict, explain, ui (textsweep --help)", file=sys.stderr)
     return 2

@@ -1,0 +1,70 @@
+"""Regenerate the README's screenshots of the MLflow UI from what textsweep really writes.
+
+    make screenshots        (= .venv/bin/python docs/screenshots.py)
+
+In a fresh temporary store: the quickstart's four variants and a 6-trial quickstart sweep, then
+`textsweep ui` and headless Chromium (Debian's `chromium`) to photograph the experiment's runs, the chart
+view that overlays their curves, and the sweep's parent run with its trials. Writes docs/images/*.png.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+IMAGES = Path(__file__).resolve().parent / "images"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
+
+
+def textsweep(home: Path, *args: str, **kwargs) -> subprocess.Popen | subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["TEXTSWEEP_HOME"] = str(home)
+    return subprocess.run([sys.executable, "-m", "textsweep", *args], cwd=home, env=env, check=True, **kwargs)
+
+
+def main() -> None:
+    chromium = shutil.which("chromium") or sys.exit("needs Debian's chromium: apt-get install chromium")
+    import mlflow
+
+    IMAGES.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        home, profile = Path(tmp) / "home", Path(tmp) / "profile"
+        home.mkdir()
+        # Flat runs (no multirun parent): the runs list and its chart view then show the variants side by side.
+        textsweep(home, "train", "-m", "experiment=quickstart", "~hydra.callbacks.mlflow_parent_run", "trainer.verbose=0",
+                  stdout=subprocess.DEVNULL)
+        textsweep(home, "sweep", "quickstart", "--n-trials", "6", "trainer.verbose=0", stdout=subprocess.DEVNULL)
+        client = mlflow.MlflowClient(f"sqlite:///{home / 'mlruns' / 'mlflow.db'}")
+        variants = client.get_experiment_by_name("quickstart").experiment_id
+        sweep = client.get_experiment_by_name("quickstart_sweep").experiment_id
+        [parent] = [r.info.run_id for r in client.search_runs([sweep]) if r.data.tags.get("textsweep.role") == "sweep"]
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {**os.environ, "TEXTSWEEP_HOME": str(home)}
+        ui = subprocess.Popen([sys.executable, "-m", "textsweep", "ui", "--port", str(port)], cwd=home, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        try:
+            ui.stdout.readline()  # the address line: the UI answers
+            base = f"http://127.0.0.1:{port}/#/experiments"
+            pages = {
+                "ui_variants.png": f"{base}/{variants}/runs",
+                "ui_compare_curves.png": f"{base}/{variants}/runs?compareRunsMode=CHART",
+                "ui_sweep.png": f"{base}/{sweep}/runs/{parent}",  # the parent run: settings, best trial, child runs
+            }
+            for name, url in pages.items():
+                subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", "--window-size=1440,900",
+                                "--virtual-time-budget=25000", f"--screenshot={IMAGES / name}", url],
+                               check=True, capture_output=True, timeout=180)
+                print(f"wrote {IMAGES / name}")
+        finally:
+            ui.terminate()
+            ui.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""The MLflow UI on textsweep's store, in a real headless Chromium (Debian's `chromium`; .ci/run installs it).
+
+`textsweep ui` serves a store with two variants' runs and a small sweep; the browser renders the pages
+(the UI is a JavaScript app: --dump-dom after a virtual-time budget gives the DOM as a user sees it).
+Outside CI a machine without Chromium skips this; under CI=true it must run.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import mlflow
+import pytest
+
+from conftest import TINY, user_env
+from textsweep.compose import compose_config
+from textsweep.train import run_training
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Without the background-networking flags Chromium's connections hang on a closed network.
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+def page_text(url: str, profile, budget_ms: int = 20000) -> tuple[str, str]:
+    """(visible text, raw DOM) of a page after its scripts ran."""
+    dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}",
+                          "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    text = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", dom, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", text).split()), dom
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory):
+    if CHROMIUM is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed: .ci/run installs Debian's chromium package")
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    home = tmp_path_factory.mktemp("ui-home")
+    for preset in ("lstm", "cnn_lstm"):
+        run_training(compose_config([f"home={home}", *TINY, f"model={preset}", "model.units=8"]))
+    sweep = subprocess.run([sys.executable, "-m", "textsweep", "sweep", "quickstart", "--n-trials", "2", *TINY,
+                            "tracking.log_model=false"], cwd=home, env=user_env(home), capture_output=True, text=True, timeout=300)
+    assert sweep.returncode == 0, sweep.stderr[-2000:]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "textsweep", "ui", "--port", str(port)], cwd=home, env=user_env(home),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    banner = server.stdout.readline()  # printed once /health answers
+    yield {"home": home, "url": f"http://127.0.0.1:{port}", "banner": banner, "server": server,
+           "profile": tmp_path_factory.mktemp("chromium-profile"),
+           "client": mlflow.MlflowClient(f"sqlite:///{home / 'mlruns' / 'mlflow.db'}")}
+    if server.poll() is None:
+        server.kill()
+
+
+def test_ui_lists_the_variants_and_shows_a_runs_metric_and_model(ui):
+    assert ui["banner"].startswith("MLflow UI on sqlite:///") and ui["url"] in ui["banner"]
+    client = ui["client"]
+    experiment = client.get_experiment_by_name("textsweep")
+    text, _ = page_text(f"{ui['url']}/#/experiments/{experiment.experiment_id}/runs", ui["profile"])
+    assert "lstm" in text.split() and "cnn_lstm" in text.split()
+    assert "2 matching runs" in text
+    run = next(r for r in client.search_runs([experiment.experiment_id]) if r.data.tags["textsweep.variant"] == "lstm")
+    text, dom = page_text(f"{ui['url']}/#/experiments/{experiment.experiment_id}/runs/{run.info.run_id}", ui["profile"])
+    assert "val_accuracy" in text and "final_val_accuracy" in text and "test_accuracy" in text
+    model_id = run.data.tags["textsweep.model_uri"].split("/")[-1]
+    assert "Logged models (1)" in text and f"/models/{model_id}" in dom  # the model, linked from its run
+    text, _ = page_text(f"{ui['url']}/#/experiments/{experiment.experiment_id}/runs/{run.info.run_id}/artifacts", ui["profile"])
+    assert "accuracy_curve.png" in text and "config.yaml" in text and "explanations" in text
+
+
+def test_ui_shows_a_sweep_parent_with_its_trials(ui):
+    experiment = ui["client"].get_experiment_by_name("quickstart_sweep")
+    text, _ = page_text(f"{ui['url']}/#/experiments/{experiment.experiment_id}/runs", ui["profile"])
+    assert "sweep-quickstart" in text
+    [parent] = [r for r in ui["client"].search_runs([experiment.experiment_id]) if r.data.tags.get("textsweep.role") == "sweep"]
+    text, _ = page_text(f"{ui['url']}/#/experiments/{experiment.experiment_id}/runs/{parent.info.run_id}", ui["profile"])
+    children = text.split("Child runs", 1)[1][:200]
+    assert "lstm_dropout-t0" in children and "lstm_dropout-t1" in children
+
+
+def test_ui_stops_cleanly_on_ctrl_c(ui):
+    server = ui["server"]
+    server.send_signal(signal.SIGINT)
+    assert server.wait(timeout=30) == 0
+    time.sleep(0.5)
+    with socket.socket() as s:  # the port is free again
+        s.bind(("127.0.0.1", int(ui["url"].rsplit(":", 1)[1])))
