@@ -11,6 +11,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,14 +57,18 @@ def run_training(cfg: DictConfig) -> dict[str, float]:
     from textsweep.validate import validate_config
 
     validate_config(cfg)
+    started = time.perf_counter()
     data = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, home_dir(cfg) / "mlruns" / "cache" / "datasets")
     pretrained = build_embedding(cfg.embedding, data.vectorizer.vocab, cfg.seed)
+    timings = {"time_data_s": time.perf_counter() - started}
     client, experiment_id = open_experiment(cfg)
 
     import keras
 
     from textsweep.model import build_model, compile_model
 
+    started = time.perf_counter()
+    keras.backend.clear_session()  # trials in one process (basic launcher) must not pile up graphs and memory
     keras.utils.set_random_seed(cfg.seed)
     model = build_model(
         OmegaConf.to_container(cfg.model.blocks, resolve=True), vocab_size=data.vocab_size,
@@ -71,10 +76,12 @@ def run_training(cfg: DictConfig) -> dict[str, float]:
         num_classes=data.num_classes, pretrained=pretrained, name=cfg.model.name,
     )
     compile_model(model, cfg.trainer.optimizer, cfg.trainer.learning_rate, data.num_classes)
-    return track_run(cfg, client, experiment_id, model, data, pretrained)
+    timings["time_build_s"] = time.perf_counter() - started
+    return track_run(cfg, client, experiment_id, model, data, pretrained, timings)
 
 
-def track_run(cfg, client, experiment_id, model, data, pretrained) -> dict[str, float]:
+def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict) -> dict[str, float]:
+    """Where the time goes is logged too: time_data_s, time_build_s, train_time_s, time_evaluate_s, time_log_s."""
     from textsweep import serving
     from textsweep.artifacts import accuracy_curve_png, model_summary_text
     from textsweep.fit import MlflowEpochLogger, OptunaPruning, fit_model
@@ -117,8 +124,14 @@ def track_run(cfg, client, experiment_id, model, data, pretrained) -> dict[str, 
 
             history, seconds, epochs_run = fit_model(model, data, cfg.trainer, callbacks + ([pruning] if pruning else []))
             pruned_at = pruning.pruned_at if pruning else None
+            started = time.perf_counter()
             batch = max(cfg.trainer.batch_size, 256)
-            val_loss, val_accuracy = model.evaluate(data.x_val, data.y_val, batch_size=batch, verbose=0)
+            es = cfg.trainer.early_stopping
+            if "val_accuracy" in history and not (es.enabled and es.restore_best_weights):
+                # fit() scored the final weights on the validation split in its last epoch: no second pass
+                val_loss, val_accuracy = history["val_loss"][-1], history["val_accuracy"][-1]
+            else:
+                val_loss, val_accuracy = model.evaluate(data.x_val, data.y_val, batch_size=batch, verbose=0)
             test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=batch, verbose=0)
             final = {
                 "final_val_accuracy": val_accuracy, "final_val_loss": val_loss,
@@ -126,6 +139,8 @@ def track_run(cfg, client, experiment_id, model, data, pretrained) -> dict[str, 
                 "test_accuracy": test_accuracy, "test_loss": test_loss,
                 "train_time_s": seconds, "epochs_run": epochs_run,
             }
+            timings["time_evaluate_s"] = time.perf_counter() - started
+            started = time.perf_counter()
             log_metrics(client, run_id, final, step=epochs_run)
             with tempfile.TemporaryDirectory() as tmp:
                 png = accuracy_curve_png(history, Path(tmp) / "accuracy_curve.png", f"{run_name} ({cfg.dataset.name})")
@@ -138,6 +153,8 @@ def track_run(cfg, client, experiment_id, model, data, pretrained) -> dict[str, 
             elif cfg.tracking.log_model:
                 info = serving.log_model(client, experiment_id, run_id, model, data.vectorizer, data.class_names, params)
                 client.set_tag(run_id, "textsweep.model_uri", info.model_uri)
+            timings["time_log_s"] = time.perf_counter() - started
+            log_metrics(client, run_id, timings)
         if pruned_at is not None:
             trial.tell_pruned()
     finally:
