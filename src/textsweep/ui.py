@@ -33,20 +33,23 @@ def main(argv: list[str]) -> int:
     # MLflow's own chatter goes to stderr: stdout carries only the address line (scripts can read it)
     server = subprocess.Popen(command, start_new_session=True, stdout=sys.stderr)
     address = f"http://{args.host}:{args.port}"
-    stop = lambda *_: _stop(server)  # noqa: E731
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        if _wait_healthy(address, server):
-            print(f"MLflow UI on {mask_secrets(uri)}: {address}  (Ctrl-C stops it)", flush=True)
-        return_code = server.wait()
-        if return_code not in (0, -signal.SIGTERM, -signal.SIGINT):
-            print(f"textsweep: error: the MLflow UI exited with code {return_code} (is port {args.port} free? try --port)", file=sys.stderr)
-            return 2
-        return 0
-    except KeyboardInterrupt:
+    stopping = []
+
+    def stop(*_):
+        stopping.append(True)
         _stop(server)
-        print("stopped", file=sys.stderr)
-        return 0
+
+    # Both set explicitly: a process started in the background of a non-interactive shell (cron, CI, nohup)
+    # inherits SIGINT as ignored, and Ctrl-C / kill -INT must still stop the UI.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    if _wait_healthy(address, server):
+        print(f"MLflow UI on {mask_secrets(uri)}: {address}  (Ctrl-C stops it)", flush=True)
+    return_code = server.wait()
+    if not stopping and return_code != 0:
+        print(f"textsweep: error: the MLflow UI exited with code {return_code} (is port {args.port} free? try --port)", file=sys.stderr)
+        return 2
+    return 0
 
 
 def _wait_healthy(address: str, server: subprocess.Popen, timeout: float = 120) -> bool:
@@ -63,7 +66,7 @@ def _wait_healthy(address: str, server: subprocess.Popen, timeout: float = 120) 
 def _stop(server: subprocess.Popen) -> None:
     try:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=20)
+        server.wait(timeout=10)
     except (ProcessLookupError, subprocess.TimeoutExpired):
         try:
             os.killpg(server.pid, signal.SIGKILL)
