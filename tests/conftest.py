@@ -107,3 +107,12 @@ def study_with_strong_history(storage_url: str, name: str) -> None:
     for units in (5, 6):
         study.add_trial(optuna.create_trial(params={"model.units": units}, distributions={"model.units": IntDistribution(4, 16)},
                                             value=0.99, intermediate_values={0: 0.99, 1: 0.99, 2: 0.99}))
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

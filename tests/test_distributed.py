@@ -6,7 +6,6 @@ Outside CI a machine without PostgreSQL skips these; under CI=true they must run
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import mlflow
 import optuna
 import pytest
 
-from conftest import runs_of, study_with_strong_history, user_env, wait_until_training
+from conftest import free_port, runs_of, study_with_strong_history, user_env
 
 TINY = ["dataset.num_samples=300", "dataset.maxlen=16", "dataset.min_words=6", "dataset.max_words=14",
         "embedding.dim=4", "trainer.epochs=2", "trainer.batch_size=32", "trainer.verbose=0"]
@@ -47,12 +46,6 @@ def pg_url():
     for name in created:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_mlflow_server(backend: str, artifacts, port: int) -> subprocess.Popen:

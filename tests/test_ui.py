@@ -17,7 +17,7 @@ import time
 import mlflow
 import pytest
 
-from conftest import TINY, user_env
+from conftest import TINY, free_port, user_env
 from textsweep.compose import compose_config
 from textsweep.train import run_training
 
@@ -47,9 +47,7 @@ def ui(tmp_path_factory):
     sweep = subprocess.run([sys.executable, "-m", "textsweep", "sweep", "quickstart", "--n-trials", "2", *TINY,
                             "tracking.log_model=false"], cwd=home, env=user_env(home), capture_output=True, text=True, timeout=300)
     assert sweep.returncode == 0, sweep.stderr[-2000:]
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "textsweep", "ui", "--port", str(port)], cwd=home, env=user_env(home),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     banner = server.stdout.readline()  # printed once /health answers
