@@ -1,20 +1,32 @@
-"""IMDB-shaped data for benchmarks: the full IMDB file cannot be downloaded here, and the compute only
-depends on the shapes (25,000 reviews x 500 token ids, vocabulary 5,000), which these reproduce."""
+"""IMDB-shaped data and the tutorial's plain Keras script, shared by the benchmarks.
+
+The full IMDB file cannot be downloaded here, and the compute only depends on the shapes (25,000 reviews,
+vocabulary 5,000, maxlen 500) and, with bucketing, on the review lengths, which these reproduce.
+"""
 
 import hashlib
+import time
 from pathlib import Path
 
 import numpy as np
 
 
-def write_imdb_npz(path: Path, n_train: int = 25000, n_test: int = 1000, length: int = 499, seed: int = 0) -> str:
-    """An imdb.npz (Keras format: ragged object arrays of word ranks) whose reviews fill maxlen=500 exactly
-    (499 words + the start mark), so padded arrays are the tutorial's 25,000 x 500. Returns its SHA-256."""
+def imdb_lengths(n: int, seed: int = 0) -> np.ndarray:
+    """Words per review as in IMDB's training set: median ~174, mean ~235, long tail (a few over 1,000)."""
+    rng = np.random.default_rng(seed)
+    return np.clip(rng.lognormal(np.log(174), 0.75, n).astype(int), 10, 2500)
+
+
+def write_imdb_npz(path: Path, n_train: int = 25000, n_test: int = 1000, length: int | None = 499, seed: int = 0) -> str:
+    """An imdb.npz (Keras format: ragged object arrays of word ranks). length=499: every review fills
+    maxlen=500 exactly (499 words + the start mark), the tutorial's 25,000 x 500 of compute; length=None:
+    IMDB's length distribution (imdb_lengths), truncated at maxlen when loaded. Returns its SHA-256."""
     rng = np.random.default_rng(seed)
 
     def reviews(n):
+        sizes = np.full(n, length) if length is not None else imdb_lengths(n, int(rng.integers(1 << 30)))
         arr = np.empty(n, dtype=object)
-        arr[:] = [list(rng.integers(1, 4996, size=length)) for _ in range(n)]
+        arr[:] = [list(rng.integers(1, 4996, size=size)) for size in sizes]
         return arr
 
     np.savez(path, x_train=reviews(n_train), y_train=rng.integers(0, 2, n_train),
@@ -26,3 +38,19 @@ def imdb_overrides(path: Path, sha: str) -> list[str]:
     """The tutorial's settings on that file (textsweep overrides)."""
     return ["experiment=imdb_article", "model=lstm", f"dataset.path={path}", f"dataset.sha256={sha}",
             "trainer.verbose=0", "tracking.explain_examples=0"]
+
+
+def tutorial_fit(data, epochs: int, seed: int = 42, batch_size: int = 64) -> tuple[float, dict]:
+    """The tutorial script: Embedding(vocab, 32) -> LSTM(100) -> Dense(1, sigmoid), adam, on the padded
+    arrays, with the validation split scored each epoch. Returns (fit seconds, history)."""
+    import keras
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((data.x_train.shape[1],)), keras.layers.Embedding(data.vocab_size, 32),
+                              keras.layers.LSTM(100), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    t = time.perf_counter()
+    history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), epochs=epochs,
+                        batch_size=batch_size, verbose=0)
+    return time.perf_counter() - t, history.history

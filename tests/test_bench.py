@@ -19,7 +19,38 @@ def test_overhead_bench_runs_and_reports_a_ratio(tmp_path):
 
 def test_data_path_bench_reports_first_and_cached_loads(tmp_path):
     out = tmp_path / "data_path.json"
-    subprocess.run([sys.executable, str(REPO / "bench" / "data_path.py"), "--json", str(out)], check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run([sys.executable, str(REPO / "bench" / "data_path.py"), "--reviews", "2000", "--json", str(out)],
+                   check=True, capture_output=True, timeout=300)
+    rows = json.loads(out.read_text())["rows"]
+    assert len(rows) == 2 and all(r["first_load_s"] > r["cached_load_s"] > 0 for r in rows)
+
+
+def test_bucketing_bench_reports_speedup_and_accuracy_over_seeds(tmp_path):
+    from conftest import review_rows, write_csv
+
+    out, csv = tmp_path / "bucketing.json", write_csv(tmp_path / "snippets.csv", review_rows(60), header=("review", "sentiment"))
+    subprocess.run([sys.executable, str(REPO / "bench" / "bucketing.py"), "--train", "300", "--rounds", "1", "--csv", str(csv),
+                    "--seeds", "1,2", "--json", str(out)], check=True, capture_output=True, timeout=300)
     result = json.loads(out.read_text())
-    assert result["reviews"] == 25000 and result["first_load_s"] > result["cached_load_s"] > 0
+    assert result["throughput"]["speedup"] > 0 and result["throughput"]["median_length"] > 100
+    for mode in ("off", "on"):
+        assert [r["seed"] for r in result["accuracy"][mode]["runs"]] == [1, 2]
+        assert 0 <= result["accuracy"][mode]["val_accuracy"]["mean"] <= 1
+
+
+def test_levers_bench_measures_each_lever_against_a_baseline(tmp_path):
+    out = tmp_path / "levers.json"
+    subprocess.run([sys.executable, str(REPO / "bench" / "levers.py"), "--train", "64", "--epochs", "2", "--rounds", "1", "--variants",
+                    "intra1", "--json", str(out)], check=True, capture_output=True, timeout=300)
+    (row,) = json.loads(out.read_text())["rows"]
+    assert (row["variant"], row["architecture"]) == ("intra_op threads=1", "lstm (tutorial)")
+    assert len(row["ratios"]) == len(row["baseline_samples_per_s"]) == 1 and row["ratio_to_baseline"] > 0
+
+
+def test_fixed_cost_bench_splits_the_cost_per_process_and_per_sweep_trial(tmp_path):
+    out = tmp_path / "fixed_cost.json"
+    subprocess.run([sys.executable, str(REPO / "bench" / "fixed_cost.py"), "--train", "200", "--sweep-train", "100",
+                    "--trials", "2", "--import-runs", "1", "--json", str(out)], check=True, capture_output=True, timeout=400)
+    result = json.loads(out.read_text())
+    assert result["process"]["parts"]["imports (Python, TensorFlow, MLflow)"] > 0
+    assert len(result["sweep"]["each_trial_s"]) == 1 and result["sweep"]["fixed_per_trial_s"] > 0

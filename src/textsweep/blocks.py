@@ -75,6 +75,20 @@ def check_block(block: dict, where: str) -> None:
         check_block(inner, f"{where}.layer")
 
 
+def min_sequence_length(blocks: list[dict]) -> int:
+    """The shortest input sequence the convs and pools accept (a bucket is never shorter), found backwards:
+    each block needs enough input steps to give the next one the length it needs."""
+    need = 1
+    for block in reversed(blocks):
+        same = block.get("padding") == "same"
+        if block["type"] == "conv1d":
+            stride = block.get("strides") or 1
+            need = (need - 1) * stride + (1 if same else block["kernel_size"])
+        elif block["type"] == "maxpool1d":
+            need = (need - 1) * block["pool_size"] + 1 if same else need * block["pool_size"]
+    return need
+
+
 def check_blocks(blocks: list, maxlen: int) -> None:
     """The whole list: each block, the sequence/vector order, and the sequence length through convs and pools.
 
@@ -127,3 +141,24 @@ def check_blocks(blocks: list, maxlen: int) -> None:
         raise ConfigError(
             "model.blocks ends with a sequence: end with an lstm/gru block or a global_avg_pool/global_max_pool/flatten block"
         )
+
+
+def cudnn_blockers(blocks: list[dict]) -> list[str]:
+    """Why an lstm/gru block would run on Keras's generic kernel instead of cuDNN on a GPU.
+
+    Keras picks cuDNN only for the default activations (tanh, sigmoid) and recurrent_dropout=0 (its
+    layers/rnn/lstm.py and gru.py); anything else silently runs the step-by-step loop, several times slower.
+    """
+    reasons = []
+    for i, block in enumerate(blocks):
+        inner = (block.get("layer") or {}) if block.get("type") == "bidirectional" else block
+        kind = inner.get("type")
+        if kind not in ("lstm", "gru"):
+            continue
+        where = f"{block_name(i)} ({kind})"
+        if inner.get("recurrent_dropout"):
+            reasons.append(f"{where} recurrent_dropout={inner['recurrent_dropout']} (use dropout on the inputs, "
+                           "or a dropout block, to keep cuDNN)")
+        if inner.get("activation") not in (None, "tanh"):
+            reasons.append(f"{where} activation={inner['activation']!r} (cuDNN needs tanh)")
+    return reasons

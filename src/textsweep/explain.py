@@ -34,11 +34,6 @@ class Explanation:
         return [(self.words[i], self.contributions[i]) for i in order]
 
 
-def _probabilities(keras_model, x: np.ndarray) -> np.ndarray:
-    raw = np.asarray(keras_model.predict(x, verbose=0, batch_size=256), dtype=np.float64)
-    return np.concatenate([1.0 - raw, raw], axis=-1) if raw.shape[-1] == 1 else raw
-
-
 def explain_text(classifier, text: str, method: str = "occlusion", target: str | None = None, steps: int = 32) -> Explanation:
     """classifier: a serving.TextClassifier (Keras model, vectoriser, class names)."""
     if method not in METHODS:
@@ -54,21 +49,22 @@ def explain_text(classifier, text: str, method: str = "occlusion", target: str |
         words, word_ids = words[:keep], ids[offset:offset + keep]
     prefix_ids = ids[:offset]
     full = pad([prefix_ids + word_ids], vec.maxlen, vec.padding, vec.truncating)
-    probs = _probabilities(model, full)[0]
+    probs = classifier.probabilities(full)[0]
     t = names.index(target) if target is not None else int(np.argmax(probs))
     if not words:
         contributions = []
     elif method == "occlusion":
         variants = [prefix_ids + word_ids[:i] + word_ids[i + 1:] for i in range(len(word_ids))]
-        p = _probabilities(model, pad(variants, vec.maxlen, vec.padding, vec.truncating))[:, t]
+        p = classifier.probabilities(pad(variants, vec.maxlen, vec.padding, vec.truncating))[:, t]
         contributions = list(probs[t] - p)
     elif method == "prefix":
         prefixes = [prefix_ids + word_ids[:i] for i in range(len(word_ids) + 1)]
-        p = _probabilities(model, pad(prefixes, vec.maxlen, vec.padding, vec.truncating))[:, t]
+        p = classifier.probabilities(pad(prefixes, vec.maxlen, vec.padding, vec.truncating))[:, t]
         contributions = list(np.diff(p))
     else:
-        start = vec.maxlen - len(word_ids) if vec.padding == "pre" else len(prefix_ids)
-        contributions = _integrated_gradients(model, full, range(start, start + len(word_ids)), t, steps)
+        x = classifier.model_input(full)  # cut to its bucket when the model was trained with bucketing
+        start = x.shape[1] - len(word_ids) if vec.padding == "pre" else len(prefix_ids)
+        contributions = _integrated_gradients(model, x, range(start, start + len(word_ids)), t, steps)
     return Explanation(text, words, [float(c) for c in contributions], names[t],
                        {n: float(p) for n, p in zip(names, probs)}, method)
 

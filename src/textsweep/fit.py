@@ -86,8 +86,11 @@ class OptunaPruning(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def fit_model(model, data, trainer: DictConfig, callbacks: list) -> tuple[dict, float, int]:
-    """(history, seconds, epochs run). Raises TrainingFailed('nan_loss') when the loss diverges."""
+def fit_model(model, data, trainer: DictConfig, callbacks: list, buckets=None, seed: int = 0) -> tuple[dict, float, int]:
+    """(history, seconds, epochs run). Raises TrainingFailed('nan_loss') when the loss diverges.
+
+    buckets (trainer.bucketing): batches come from textsweep.buckets, shuffled per epoch from `seed`.
+    """
     nan = StopOnNaN()
     extra = []
     if trainer.early_stopping.enabled:
@@ -95,10 +98,13 @@ def fit_model(model, data, trainer: DictConfig, callbacks: list) -> tuple[dict, 
         extra.append(keras.callbacks.EarlyStopping(monitor=es.monitor, patience=es.patience, min_delta=es.min_delta,
                                                    restore_best_weights=es.restore_best_weights, verbose=1))
     started = time.perf_counter()
-    history = model.fit(
-        data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), epochs=trainer.epochs,
-        batch_size=trainer.batch_size, verbose=trainer.verbose, callbacks=[nan, *extra, *callbacks],
-    )
+    if buckets is None:
+        inputs = dict(x=data.x_train, y=data.y_train, validation_data=(data.x_val, data.y_val), batch_size=trainer.batch_size)
+    else:
+        inputs = dict(x=buckets.dataset(data.x_train, data.y_train, trainer.batch_size, seed),
+                      validation_data=buckets.dataset(data.x_val, data.y_val, trainer.batch_size),
+                      shuffle=False)  # the dataset shuffles itself, bucket-wise
+    history = model.fit(**inputs, epochs=trainer.epochs, verbose=trainer.verbose, callbacks=[nan, *extra, *callbacks])
     seconds = time.perf_counter() - started
     if nan.where is not None:
         epoch, batch = nan.where
@@ -107,3 +113,10 @@ def fit_model(model, data, trainer: DictConfig, callbacks: list) -> tuple[dict, 
             reason="nan_loss",
         )
     return history.history, seconds, len(history.history.get("loss", []))
+
+
+def evaluate_model(model, x, y, batch_size: int, buckets=None) -> tuple[float, float]:
+    """(loss, accuracy) on one split, cut into the same buckets as training when bucketing."""
+    if buckets is None:
+        return model.evaluate(x, y, batch_size=batch_size, verbose=0)
+    return model.evaluate(buckets.dataset(x, y, batch_size), verbose=0)

@@ -5,14 +5,18 @@ with binary cross-entropy for two, Dense(n, softmax) with sparse categorical cro
 A recurrent block returns sequences exactly when a later block needs one (another RNN, a conv, a pool).
 """
 
+import logging
+
 import keras
 import numpy as np
 from keras import layers
 
-from textsweep.blocks import BLOCKS, RECURRENT
+from textsweep.blocks import BLOCKS, RECURRENT, cudnn_blockers
 from textsweep.embedding import PretrainedEmbedding
 
 RNN_LAYERS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
+log = logging.getLogger("textsweep")
+_warned_off_cudnn: set[str] = set()  # one warning per reason and process, however many trials it runs
 OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
 
 
@@ -59,8 +63,9 @@ def block_layer(blocks: list[dict], i: int) -> layers.Layer:
 
 
 def build_model(blocks: list[dict], *, vocab_size: int, embedding_dim: int, trainable_embedding: bool,
-                maxlen: int, num_classes: int, pretrained: PretrainedEmbedding | None = None,
+                maxlen: int | None, num_classes: int, pretrained: PretrainedEmbedding | None = None,
                 name: str = "textsweep") -> keras.Model:
+    """maxlen=None: a variable time dimension (trainer.bucketing feeds batches of different lengths)."""
     inputs = keras.Input(shape=(maxlen,), dtype="int32", name="token_ids")
     embedding = layers.Embedding(vocab_size, embedding_dim, trainable=trainable_embedding, name="embedding")
     x = embedding(inputs)
@@ -87,9 +92,17 @@ def parameter_counts(model: keras.Model) -> tuple[int, int]:
     return trainable, non_trainable
 
 
-def class_probabilities(model: keras.Model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """(n, num_classes) probabilities for both output kinds."""
-    raw = model.predict(x, batch_size=batch_size, verbose=0)
-    if raw.shape[-1] == 1:
-        raw = np.concatenate([1.0 - raw, raw], axis=-1)
-    return raw
+
+def warn_off_cudnn(blocks: list[dict], gpu: bool | None = None) -> list[str]:
+    """Warn once when a GPU is there and the model's recurrent blocks will not use cuDNN; returns the reasons
+    warned about now. On a CPU there is no faster kernel to lose, so nothing is said."""
+    if gpu is None:
+        import tensorflow as tf
+
+        gpu = bool(tf.config.list_physical_devices("GPU"))
+    new = [r for r in cudnn_blockers(blocks) if r not in _warned_off_cudnn] if gpu else []
+    if new:
+        _warned_off_cudnn.update(new)
+        log.warning("this model runs on Keras's generic recurrent kernel, not cuDNN, on this GPU (several times "
+                    "slower) because of: %s", "; ".join(new))
+    return new

@@ -88,6 +88,9 @@ class TrainerConfig:
     validate_on_test: bool = False
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
     verbose: int = 2  # Keras fit verbosity: 0 silent, 1 progress bar, 2 one line per epoch
+    # Batches of similar-length texts, each padded only to its bucket's length (textsweep.buckets).
+    bucketing: bool = False
+    buckets: int = 16  # bucket lengths: quantiles of the training lengths (plus dataset.maxlen)
 
 
 @dataclass

@@ -41,7 +41,7 @@ def text_signature(class_names: list[str]):
     )
 
 
-def save_model(keras_model, path, vectorizer, class_names, mlflow_model=None, **_ignored):
+def save_model(keras_model, path, vectorizer, class_names, buckets=None, mlflow_model=None, **_ignored):
     """The `flavor.save_model` that mlflow.models.Model.log calls."""
     import mlflow.keras
     from mlflow.models import Model
@@ -55,7 +55,8 @@ def save_model(keras_model, path, vectorizer, class_names, mlflow_model=None, **
     finally:
         keras_logger.setLevel(level)
     with open(os.path.join(path, VECTORIZER_FILE), "w") as f:
-        json.dump({"vectorizer": json.loads(vectorizer.to_json()), "class_names": list(class_names)}, f)
+        json.dump({"vectorizer": json.loads(vectorizer.to_json()), "class_names": list(class_names),
+                   "bucket_lengths": list(buckets.lengths) if buckets else None}, f)
     mlflow_model.flavors["python_function"]["loader_module"] = __name__
     mlflow_model.add_flavor(FLAVOR_NAME, vectorizer=VECTORIZER_FILE, class_names=list(class_names))
     mlflow_model.signature = text_signature(class_names)
@@ -63,7 +64,7 @@ def save_model(keras_model, path, vectorizer, class_names, mlflow_model=None, **
 
 
 def log_model(client, experiment_id: str, run_id: str, keras_model, vectorizer, class_names,
-              params: dict[str, str] | None = None, name: str = "model"):
+              params: dict[str, str] | None = None, name: str = "model", buckets=None):
     """Log the model as an output of the run, in the run's experiment (`runs:/<run_id>/model` resolves to it).
 
     The LoggedModel is created here with the experiment id: without a fluent active run, MLflow would
@@ -73,24 +74,39 @@ def log_model(client, experiment_id: str, run_id: str, keras_model, vectorizer, 
 
     logged = client.create_logged_model(experiment_id=experiment_id, name=name, source_run_id=run_id, params=params)
     return Model.log(artifact_path=None, name=name, flavor=sys.modules[__name__], run_id=run_id, model_id=logged.model_id,
-                     keras_model=keras_model, vectorizer=vectorizer, class_names=class_names)
+                     keras_model=keras_model, vectorizer=vectorizer, class_names=class_names, buckets=buckets)
 
 
 class TextClassifier:
-    """What mlflow.pyfunc.load_model returns (wrapped): raw texts in, class probabilities out."""
+    """What mlflow.pyfunc.load_model returns (wrapped): raw texts in, class probabilities out.
 
-    def __init__(self, keras_model, vectorizer, class_names):
-        self.keras_model, self.vectorizer, self.class_names = keras_model, vectorizer, class_names
+    buckets: the length buckets of a model trained with trainer.bucketing; its inputs are cut the same way.
+    """
+
+    def __init__(self, keras_model, vectorizer, class_names, buckets=None):
+        self.keras_model, self.vectorizer, self.class_names, self.buckets = keras_model, vectorizer, class_names, buckets
 
     def predict(self, model_input, params=None):
         import pandas as pd
 
-        texts = _texts(model_input)
-        x = self.vectorizer.transform(texts)
-        raw = np.asarray(self.keras_model.predict(x, verbose=0, batch_size=256), dtype=np.float64)
-        if raw.shape[-1] == 1:
-            raw = np.concatenate([1.0 - raw, raw], axis=-1)
-        return pd.DataFrame(raw, columns=self.class_names)
+        return pd.DataFrame(self.probabilities(self.vectorizer.transform(_texts(model_input))), columns=self.class_names)
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """(n, classes) probabilities for padded id rows, for both output kinds (sigmoid or softmax)."""
+        if self.buckets is not None:
+            raw = self.buckets.predict(self.keras_model, x)
+        else:
+            raw = self.keras_model.predict(x, verbose=0, batch_size=256)
+        raw = np.asarray(raw, dtype=np.float64)
+        return np.concatenate([1.0 - raw, raw], axis=-1) if raw.shape[-1] == 1 else raw
+
+    def model_input(self, row: np.ndarray) -> np.ndarray:
+        """One padded row as the model reads it: cut to its bucket's length under bucketing."""
+        if self.buckets is None:
+            return row
+        from textsweep.buckets import trim
+
+        return trim(row, self.buckets.lengths[self.buckets.assign(row)[0]], self.buckets.padding)
 
 
 def _texts(model_input) -> list[str]:
@@ -107,12 +123,16 @@ def _texts(model_input) -> list[str]:
 def load_text_classifier(path: str) -> TextClassifier:
     import keras
 
+    from textsweep.buckets import Buckets
     from textsweep.vectorize import Vectorizer
 
     with open(os.path.join(path, VECTORIZER_FILE)) as f:
         meta = json.load(f)
+    vectorizer = Vectorizer(**meta["vectorizer"])
+    lengths = meta.get("bucket_lengths")  # absent in models logged before bucketing existed
+    buckets = Buckets(tuple(lengths), vectorizer.padding) if lengths else None
     keras_model = keras.saving.load_model(os.path.join(path, "data", "model.keras"), safe_mode=True)
-    return TextClassifier(keras_model, Vectorizer(**meta["vectorizer"]), meta["class_names"])
+    return TextClassifier(keras_model, vectorizer, meta["class_names"], buckets)
 
 
 def _load_pyfunc(path: str) -> TextClassifier:

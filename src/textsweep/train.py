@@ -65,26 +65,39 @@ def run_training(cfg: DictConfig) -> dict[str, float]:
 
     import keras
 
-    from textsweep.model import build_model, compile_model
+    from textsweep.model import build_model, compile_model, warn_off_cudnn
 
     started = time.perf_counter()
     keras.backend.clear_session()  # trials in one process (basic launcher) must not pile up graphs and memory
     keras.utils.set_random_seed(cfg.seed)
+    blocks = OmegaConf.to_container(cfg.model.blocks, resolve=True)
+    buckets = length_buckets(cfg, data, blocks) if cfg.trainer.bucketing else None
     model = build_model(
-        OmegaConf.to_container(cfg.model.blocks, resolve=True), vocab_size=data.vocab_size,
-        embedding_dim=cfg.embedding.dim, trainable_embedding=cfg.embedding.trainable, maxlen=cfg.dataset.maxlen,
-        num_classes=data.num_classes, pretrained=pretrained, name=cfg.model.name,
+        blocks, vocab_size=data.vocab_size, embedding_dim=cfg.embedding.dim, trainable_embedding=cfg.embedding.trainable,
+        maxlen=None if buckets else cfg.dataset.maxlen, num_classes=data.num_classes, pretrained=pretrained,
+        name=cfg.model.name,
     )
     compile_model(model, cfg.trainer.optimizer, cfg.trainer.learning_rate, data.num_classes)
+    warn_off_cudnn(blocks)
     timings["time_build_s"] = time.perf_counter() - started
-    return track_run(cfg, client, experiment_id, model, data, pretrained, timings)
+    return track_run(cfg, client, experiment_id, model, data, pretrained, timings, buckets)
 
 
-def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict) -> dict[str, float]:
+def length_buckets(cfg: DictConfig, data, blocks: list[dict]):
+    """trainer.bucketing: bucket lengths from the training split, never shorter than the model accepts."""
+    from textsweep.blocks import min_sequence_length
+    from textsweep.buckets import Buckets, sequence_lengths
+
+    padding = cfg.dataset.padding
+    return Buckets.from_lengths(sequence_lengths(data.x_train, padding), cfg.dataset.maxlen, cfg.trainer.buckets,
+                                min_sequence_length(blocks), padding)
+
+
+def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict, buckets=None) -> dict[str, float]:
     """Where the time goes is logged too: time_data_s, time_build_s, train_time_s, time_evaluate_s, time_log_s."""
     from textsweep import serving
     from textsweep.artifacts import accuracy_curve_png, model_summary_text
-    from textsweep.fit import MlflowEpochLogger, OptunaPruning, fit_model
+    from textsweep.fit import MlflowEpochLogger, OptunaPruning, evaluate_model, fit_model
     from textsweep.model import parameter_counts
     from textsweep.tracking import config_params, log_metrics, log_params, mask_secrets, mlflow_run, redacted_yaml
 
@@ -97,6 +110,8 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
         "textsweep.data_cache": "hit" if data.from_cache else "miss",
         "textsweep.overrides": mask_secrets(" ".join(hydra_overrides())),
     }
+    if buckets is not None:
+        tags["textsweep.bucket_lengths"] = ",".join(map(str, buckets.lengths))
     trial = open_trial(cfg)
     if trial is not None:
         run_name = f"{run_name}-t{trial.number}"
@@ -122,7 +137,8 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
             client.log_text(run_id, redacted_yaml(cfg), "config.yaml")
             client.log_text(run_id, model_summary_text(model), "model_summary.txt")
 
-            history, seconds, epochs_run = fit_model(model, data, cfg.trainer, callbacks + ([pruning] if pruning else []))
+            history, seconds, epochs_run = fit_model(model, data, cfg.trainer, callbacks + ([pruning] if pruning else []),
+                                                     buckets, cfg.seed)
             pruned_at = pruning.pruned_at if pruning else None
             started = time.perf_counter()
             batch = max(cfg.trainer.batch_size, 256)
@@ -131,8 +147,8 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
                 # fit() scored the final weights on the validation split in its last epoch: no second pass
                 val_loss, val_accuracy = history["val_loss"][-1], history["val_accuracy"][-1]
             else:
-                val_loss, val_accuracy = model.evaluate(data.x_val, data.y_val, batch_size=batch, verbose=0)
-            test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=batch, verbose=0)
+                val_loss, val_accuracy = evaluate_model(model, data.x_val, data.y_val, batch, buckets)
+            test_loss, test_accuracy = evaluate_model(model, data.x_test, data.y_test, batch, buckets)
             final = {
                 "final_val_accuracy": val_accuracy, "final_val_loss": val_loss,
                 "best_val_accuracy": max(history.get("val_accuracy", [val_accuracy])),
@@ -145,13 +161,15 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
             with tempfile.TemporaryDirectory() as tmp:
                 png = accuracy_curve_png(history, Path(tmp) / "accuracy_curve.png", f"{run_name} ({cfg.dataset.name})")
                 client.log_artifact(run_id, str(png))
-            log_explanations(cfg, client, run_id, model, data, in_sweep=trial is not None)
+            log_explanations(cfg, client, run_id, serving.TextClassifier(model, data.vectorizer, data.class_names, buckets),
+                             data, in_sweep=trial is not None)
             if pruned_at is not None:
                 # Pruned is a normal outcome of a sweep: the run stays FINISHED, tagged with where it stopped.
                 client.set_tag(run_id, "pruned", "true")
                 client.set_tag(run_id, "textsweep.pruned_at_epoch", str(pruned_at))
             elif cfg.tracking.log_model:
-                info = serving.log_model(client, experiment_id, run_id, model, data.vectorizer, data.class_names, params)
+                info = serving.log_model(client, experiment_id, run_id, model, data.vectorizer, data.class_names, params,
+                                         buckets=buckets)
                 client.set_tag(run_id, "textsweep.model_uri", info.model_uri)
             timings["time_log_s"] = time.perf_counter() - started
             log_metrics(client, run_id, timings)
@@ -168,16 +186,14 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
     return {**{k: float(v) for k, v in final.items()}, "pruned_at_epoch": float(pruned_at or 0)}
 
 
-def log_explanations(cfg, client, run_id: str, model, data, in_sweep: bool) -> None:
+def log_explanations(cfg, client, run_id: str, classifier, data, in_sweep: bool) -> None:
     """explanations/validation_examples.html: which words drove the model on a few validation examples."""
     count = cfg.tracking.explain_examples
     count = (0 if in_sweep else 5) if count is None else count
     if count <= 0 or not data.vectorizer.reads_text:
         return
     from textsweep.explain import explain_text, to_html
-    from textsweep.serving import TextClassifier
 
-    classifier = TextClassifier(model, data.vectorizer, data.class_names)
     texts = [data.vectorizer.decode(row) for row in data.x_val[:count]]
     explanations = [explain_text(classifier, text) for text in texts if text]
     title = f"{cfg.run_name or cfg.model.name}: word contributions on validation examples (occlusion)"

@@ -99,7 +99,13 @@ def _validate_model(cfg: DictConfig) -> None:
                 f"model.{knob}={m[knob]} is not used by the model preset '{m.name}': its blocks do not reference "
                 f"${{model.{knob}}}; drop the override or pick a preset that has it"
             )
-    check_blocks(OmegaConf.to_container(m.blocks, resolve=True), cfg.dataset.maxlen)
+    blocks = OmegaConf.to_container(m.blocks, resolve=True)
+    check_blocks(blocks, cfg.dataset.maxlen)
+    if cfg.trainer.bucketing and any(b["type"] == "flatten" for b in blocks):
+        raise ConfigError(
+            f"trainer.bucketing=true needs a model without a flatten block (its output size depends on the sequence "
+            f"length), and preset '{m.name}' has one: use global_max_pool/global_avg_pool or trainer.bucketing=false"
+        )
 
 
 def _validate_trainer(t: DictConfig) -> None:
@@ -108,6 +114,7 @@ def _validate_trainer(t: DictConfig) -> None:
         raise ConfigError(f"trainer.learning_rate={t.learning_rate!r} must be > 0 (or null for the optimizer's default)")
     _at_least("trainer.epochs", t.epochs, 1)
     _at_least("trainer.batch_size", t.batch_size, 1)
+    _at_least("trainer.buckets", t.buckets, 1)
     if not t.validate_on_test:
         _fraction("trainer.validation_split", t.validation_split, 0.2)
     _choice("trainer.verbose", t.verbose, (0, 1, 2))
