@@ -96,6 +96,20 @@ def wait_until_training(client, home: Path, experiment_name: str, proc, timeout:
     raise AssertionError("training did not start in time")
 
 
+def signal_mid_training(command: list[str], home: Path, client, experiment_name: str, signum: int,
+                        timeout: float = 60):
+    """Start the command as a user would, send `signum` once it has finished an epoch, and wait for it to
+    end; returns the finished Popen (returncode set)."""
+    proc = subprocess.Popen(command, cwd=home, env=user_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_training(client, home, experiment_name, proc)
+        proc.send_signal(signum)
+        proc.wait(timeout=timeout)
+    finally:
+        proc.kill()
+    return proc
+
+
 def study_with_strong_history(storage_url: str, name: str) -> None:
     """Two finished trials that scored 0.99 at every epoch: any new trial on tiny data falls below their
     median at its first epoch, so a median pruner prunes it there."""

@@ -10,7 +10,7 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from conftest import runs_of, study_with_strong_history, user_env, wait_until_training
+from conftest import runs_of, signal_mid_training, study_with_strong_history, user_env
 from textsweep.errors import ConfigError
 from textsweep.search_space import parse_search_space
 
@@ -132,14 +132,7 @@ def test_a_killed_trial_is_detected_by_heartbeat_and_retried(home, client):
     args = [sys.executable, "-m", "textsweep", "train", "-m", *OPTUNA, "hydra.sweeper.study_name=killed",
             "hydra.sweeper.heartbeat_interval=1", "hydra.sweeper.n_trials=1", "model.units=int(interval(4, 16))",
             "hydra.sweeper.enqueue_baseline=false", *TINY]
-    proc = subprocess.Popen([*args, "trainer.epochs=200"], cwd=home, env=user_env(home),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_training(client, home, "textsweep", proc)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-    finally:
-        proc.kill()
+    signal_mid_training([*args, "trainer.epochs=200"], home, client, "textsweep", signal.SIGKILL, timeout=30)
     time.sleep(5)  # past the grace period (4 heartbeats)
     rerun = subprocess.run([*args, "trainer.epochs=1"], cwd=home, env=user_env(home), capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
@@ -191,14 +184,7 @@ def test_joblib_launcher_runs_a_batch_of_two_trials_in_parallel(cli, home):
 
 def test_sigterm_stops_a_sweep_cleanly_and_the_next_run_continues(home, client):
     args = [sys.executable, "-m", "textsweep", "sweep", "quickstart", *TINY]
-    proc = subprocess.Popen([*args, "--n-trials", "3", "trainer.epochs=200"], cwd=home, env=user_env(home),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_training(client, home, "quickstart_sweep", proc)
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
-    finally:
-        proc.kill()
+    proc = signal_mid_training([*args, "--n-trials", "3", "trainer.epochs=200"], home, client, "quickstart_sweep", signal.SIGTERM)
     assert proc.returncode != 0
     [trial] = study_of(home, "quickstart").trials
     assert trial.state.name == "FAIL" and trial.user_attrs["fail_reason"] == "interrupted"

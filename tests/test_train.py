@@ -1,7 +1,6 @@
 """End to end: real tiny Keras training tracked in a real MLflow store in a temporary folder."""
 
 import signal
-import subprocess
 import sys
 import time
 
@@ -9,7 +8,7 @@ import mlflow
 import numpy as np
 import pytest
 
-from conftest import review_rows, runs_of, user_env, wait_until_training, write_csv
+from conftest import review_rows, runs_of, signal_mid_training, write_csv
 from textsweep.errors import TrackingError, TrainingFailed
 from textsweep.train import run_training
 
@@ -118,16 +117,8 @@ def test_multirun_over_two_presets_makes_two_runs(cli, client):
 
 
 def test_sigterm_ends_the_run_killed_not_finished(home, client):
-    env = user_env(home)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "textsweep", "train", "experiment_name=term", "trainer.epochs=50", "trainer.verbose=0",
-         "tracking.log_model=false"], cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait_until_training(client, home, "term", proc)
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
-    finally:
-        proc.kill()
+    proc = signal_mid_training([sys.executable, "-m", "textsweep", "train", "experiment_name=term", "trainer.epochs=50",
+                                "trainer.verbose=0", "tracking.log_model=false"], home, client, "term", signal.SIGTERM)
     assert proc.returncode != 0
     [run] = runs_of(client, "term")
     assert run.info.status == "KILLED" and run.data.tags["textsweep.failure_reason"] == "interrupted"
