@@ -1,6 +1,8 @@
-"""Other speed levers, each against the same architecture's baseline: jit_compile, tf.data input, threads.
+"""Other speed levers, each against the same architecture's baseline: jit_compile, tf.data input, threads,
+mixed precision, and the LSTM without cuDNN.
 
     python bench/levers.py [--train 1000] [--epochs 4] [--rounds 2] [--variants jit,prefetch,...] [--json out.json]
+    python bench/levers.py --variants mixed_float16,generic_lstm        (the GPU levers: run it on a GPU)
 
 Each measurement is a fresh process (thread settings only apply before TensorFlow starts), fitting
 --epochs epochs on random IMDB-shaped ids (maxlen 500) with the preset's embedding, optimizer and batch
@@ -33,6 +35,11 @@ VARIANTS = {  # key: (what it is, architectures it runs on, settings)
                    {"batch_hook": True}),
     "intra1": ("intra_op threads=1", ["lstm (tutorial)"], {"intra": 1}),
     "inter1": ("inter_op threads=1", ["lstm (tutorial)"], {"inter": 1}),
+    # GPU levers. On a CPU float16 is emulated, and Keras's LSTM has one kernel whatever use_cudnn says.
+    "mixed_float16": ("mixed precision (mixed_float16 policy)", ["lstm (tutorial)", "cnn_lstm"],
+                      {"policy": "mixed_float16"}),
+    "generic_lstm": ("LSTM without cuDNN (use_cudnn=False: the kernel recurrent_dropout > 0 falls back to)",
+                     ["lstm (tutorial)"], {"use_cudnn": False}),
 }
 
 
@@ -56,9 +63,15 @@ def measure(spec: dict) -> dict:
     n, vocab, batch = spec["train"], cfg.dataset.max_tokens, cfg.trainer.batch_size
     x, y = rng.integers(1, vocab, size=(n, 500), dtype=np.int32), rng.integers(0, 2, size=n).astype(np.float32)
     keras.utils.set_random_seed(0)
+    if spec.get("policy"):
+        keras.mixed_precision.set_global_policy(spec["policy"])
     model = build_model(OmegaConf.to_container(cfg.model.blocks, resolve=True), vocab_size=vocab,
                         embedding_dim=cfg.embedding.dim, trainable_embedding=True, maxlen=500, num_classes=2)
     compile_model(model, cfg.trainer.optimizer, cfg.trainer.learning_rate, 2)
+    if "use_cudnn" in spec:
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.LSTM):
+                layer.use_cudnn = spec["use_cudnn"]  # read when fit() traces the layer's call
     if spec.get("jit"):
         model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"], jit_compile=True)
     if spec.get("input"):
@@ -85,7 +98,8 @@ def measure(spec: dict) -> dict:
     callbacks = [EpochTimer(), *([ReadLoss()] if spec.get("batch_hook") else [])]
     model.fit(**inputs, epochs=spec["epochs"], verbose=0, callbacks=callbacks)
     # the fastest steady epoch: interference from the rest of the machine only ever slows an epoch down
-    return {"first_epoch_s": times[0], "samples_per_s": n / min(times[1:])}
+    return {"first_epoch_s": times[0], "samples_per_s": n / min(times[1:]),
+            "gpu": bool(tf.config.list_physical_devices("GPU"))}
 
 
 def main() -> None:
@@ -113,6 +127,8 @@ def main() -> None:
         for (variant, arch), results in pairs.items():
             # the baseline right before each lever: this machine's speed drifts over minutes, not seconds
             results.append({"baseline": child("baseline", arch), "lever": child(variant, arch)})
+    device = "GPU" if any(r["lever"]["gpu"] for results in pairs.values() for r in results) else "CPU"
+    print(f"device: {device}")
     table = []
     for (variant, arch), results in pairs.items():
         ratios = [r["lever"]["samples_per_s"] / r["baseline"]["samples_per_s"] for r in results]
@@ -129,7 +145,8 @@ def main() -> None:
         firsts = ", ".join(f"{a} vs {b}" for a, b in zip(row["first_epoch_s"], row["baseline_first_epoch_s"]))
         print(f"| {row['architecture']} | {row['variant']} | {speeds} | {firsts} | {row['ratio_to_baseline']:.3f} |")
     if args.json:
-        Path(args.json).write_text(json.dumps({"train": args.train, "rounds": args.rounds, "rows": table}, indent=2))
+        Path(args.json).write_text(json.dumps({"train": args.train, "rounds": args.rounds, "device": device, "rows": table},
+                                              indent=2))
 
 
 if __name__ == "__main__":

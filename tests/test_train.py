@@ -43,12 +43,22 @@ def test_one_run_logs_config_curves_metrics_and_a_text_model(compose, client, ho
     assert keras_model.input_shape == (None, cfg.dataset.maxlen)
 
 
-def test_second_run_loads_the_dataset_from_the_cache(compose, client):
+def test_second_run_in_the_process_reads_the_cache_and_frees_the_first_model(compose, client, monkeypatch):
+    import gc
+    import weakref
+
+    import textsweep.model
+
+    built, build = [], textsweep.model.build_model
+    monkeypatch.setattr(textsweep.model, "build_model", lambda *a, **k: built.append(weakref.ref(m := build(*a, **k))) or m)
     run_training(compose("experiment_name=cache", "tracking.log_model=false"))
     run_training(compose("experiment_name=cache", "tracking.log_model=false", "model=cnn_lstm", "model.units=4"))
     runs = sorted(runs_of(client, "cache"), key=lambda r: r.info.start_time)
     assert [r.data.tags["textsweep.data_cache"] for r in runs] == ["miss", "hit"]
     assert len({r.data.tags["textsweep.dataset_fingerprint"] for r in runs}) == 1
+    # the imports are frozen out of the collector's scans once, before the first model: no trial's model is kept
+    gc.collect()
+    assert gc.get_freeze_count() > 0 and len(built) == 2 and built[0]() is None
 
 
 def test_nan_loss_ends_the_run_failed_with_its_reason(compose, client):

@@ -1,3 +1,3 @@
-from textsweep.cli import main
+from textsweep.cli import run
 
-raise SystemExit(main())
+run()

@@ -68,6 +68,7 @@ def run_training(cfg: DictConfig) -> dict[str, float]:
     from textsweep.model import build_model, compile_model, warn_off_cudnn
 
     started = time.perf_counter()
+    freeze_imported_objects()
     keras.backend.clear_session()  # trials in one process (basic launcher) must not pile up graphs and memory
     keras.utils.set_random_seed(cfg.seed)
     blocks = OmegaConf.to_container(cfg.model.blocks, resolve=True)
@@ -81,6 +82,24 @@ def run_training(cfg: DictConfig) -> dict[str, float]:
     warn_off_cudnn(blocks)
     timings["time_build_s"] = time.perf_counter() - started
     return track_run(cfg, client, experiment_id, model, data, pretrained, timings, buckets)
+
+
+def freeze_imported_objects() -> None:
+    """Once per process, before its first model: move the ~600,000 objects that importing TensorFlow, Keras
+    and MLflow created out of the cyclic garbage collector's scans (gc.freeze). Each full collection,
+    one per trial in clear_session() among them, takes milliseconds instead of ~0.3 s, and so does the
+    last one when the process exits (1.2 s before). Nothing a trial makes is frozen, so every trial's
+    models and graphs are still collected. No collection runs first: it would cost the same 0.3 s, and a
+    fresh process has no garbage here (measured: 0 objects)."""
+    global _imports_frozen
+    if not _imports_frozen:
+        import gc
+
+        gc.freeze()
+        _imports_frozen = True
+
+
+_imports_frozen = False
 
 
 def length_buckets(cfg: DictConfig, data, blocks: list[dict]):
