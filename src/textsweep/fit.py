@@ -8,6 +8,7 @@ import keras
 from omegaconf import DictConfig
 
 from textsweep.errors import TrackingError, TrainingFailed
+from textsweep.interrupts import store_write
 from textsweep.tracking import log_metrics
 
 EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
@@ -39,7 +40,8 @@ class MlflowEpochLogger(keras.callbacks.Callback):
         while self.pending:
             step, metrics = self.pending[0]
             try:
-                log_metrics(self.client, self.run_id, metrics, step=step)
+                with store_write():
+                    log_metrics(self.client, self.run_id, metrics, step=step)
             except Exception as e:
                 if final:
                     raise TrackingError(
@@ -81,7 +83,9 @@ class OptunaPruning(keras.callbacks.Callback):
         if value is None or not math.isfinite(value):
             return  # a NaN loss is StopOnNaN's to report
         # Optuna's convention (its Keras callback too): step = 0-based epoch, so n_warmup_steps=1 spares epoch 1.
-        if self.trial.report(float(value), step=epoch):
+        with store_write():
+            prune = self.trial.report(float(value), step=epoch)
+        if prune:
             self.pruned_at = epoch + 1
             self.model.stop_training = True
 

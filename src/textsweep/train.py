@@ -7,12 +7,9 @@ Everything a user can get wrong is checked before TensorFlow is imported and bef
 
 import logging
 import os
-import signal
 import sys
 import tempfile
-import threading
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import hydra
@@ -20,27 +17,11 @@ from omegaconf import DictConfig, OmegaConf
 
 import textsweep.schema  # noqa: F401  (registers the structured config schema)
 from textsweep.compose import config_dir
-from textsweep.errors import Interrupted, TextsweepError
+from textsweep.errors import TextsweepError
+from textsweep.interrupts import signals_as_interrupt
 from textsweep.multirun import PARENT_ENV
 
 log = logging.getLogger("textsweep")
-
-
-@contextmanager
-def sigterm_as_interrupt():
-    """A scheduler's SIGTERM ends the run like Ctrl-C: MLflow status KILLED, never a half-written FINISHED."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        raise Interrupted(f"received signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def hydra_overrides() -> list[str]:
@@ -142,7 +123,7 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
     callbacks = [MlflowEpochLogger(client, None)]
     pruning = OptunaPruning(trial, cfg.optuna.objective) if trial is not None else None
     try:
-        with sigterm_as_interrupt(), mlflow_run(client, experiment_id, run_name, tags) as run_id:
+        with signals_as_interrupt(), mlflow_run(client, experiment_id, run_name, tags) as run_id:
             callbacks[0].run_id = run_id
             if trial is not None:
                 trial.set_user_attr("mlflow_run_id", run_id)

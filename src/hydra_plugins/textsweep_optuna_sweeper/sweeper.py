@@ -43,10 +43,10 @@ class OptunaSweeper(Sweeper):
         self.launcher = Plugins.instance().instantiate_launcher(hydra_context=hydra_context, task_function=task_function, config=config)
 
     def sweep(self, arguments: List[str]) -> Any:
-        from textsweep.train import sigterm_as_interrupt
+        from textsweep.interrupts import signals_as_interrupt
 
         try:
-            with sigterm_as_interrupt():  # a scheduler's stop between trials also ends the sweep cleanly
+            with signals_as_interrupt():  # a scheduler's stop between trials also ends the sweep cleanly
                 return self._sweep(arguments)
         except TextsweepError as e:
             print(f"textsweep: error: {e}", file=sys.stderr)
