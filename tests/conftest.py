@@ -99,14 +99,26 @@ def wait_until_training(client, home: Path, experiment_name: str, proc, timeout:
 def signal_mid_training(command: list[str], home: Path, client, experiment_name: str, signum: int,
                         timeout: float = 60):
     """Start the command as a user would, send `signum` once it has finished an epoch, and wait for it to
-    end; returns the finished Popen (returncode set)."""
-    proc = subprocess.Popen(command, cwd=home, env=user_env(home), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_training(client, home, experiment_name, proc)
-        proc.send_signal(signum)
-        proc.wait(timeout=timeout)
-    finally:
-        proc.kill()
+    end; returns the finished Popen (returncode set). If it does not end, the failure shows where every
+    thread of it was (faulthandler, on SIGABRT) and the end of its output."""
+    import signal
+
+    log = home / "signalled-command.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(command, cwd=home, env={**user_env(home), "PYTHONFAULTHANDLER": "1"}, stdout=out,
+                                stderr=subprocess.STDOUT)
+        try:
+            wait_until_training(client, home, experiment_name, proc)
+            proc.send_signal(signum)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGABRT)
+                proc.wait(timeout=10)
+                raise AssertionError(f"still running {timeout} s after signal {signum}; its threads and output:\n"
+                                     f"{log.read_text(errors='replace')[-8000:]}") from None
+        finally:
+            proc.kill()
     return proc
 
 
