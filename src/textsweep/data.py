@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from textsweep.datasets import Corpus
+from textsweep.datasets import Corpus, sha256_of
 from textsweep.vectorize import Vectorizer, pad
 
 log = logging.getLogger(__name__)
@@ -145,14 +145,6 @@ def cache_key(d: DictConfig, trainer: DictConfig, seed: int) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _write_atomic(path: Path, write) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     os.close(fd)
@@ -168,7 +160,7 @@ def save_cache(data: TextData, folder: Path, key: str) -> None:
     npz = folder / f"{key}.npz"
     _write_atomic(npz, lambda tmp: _savez(tmp, data))
     meta = {
-        "sha256": _file_sha256(npz),
+        "sha256": sha256_of(npz),
         "class_names": data.class_names,
         "vectorizer": data.vectorizer.to_json(),
         "fingerprint": data.fingerprint,
@@ -188,7 +180,7 @@ def load_cache(folder: Path, key: str) -> TextData | None:
         return None
     try:
         meta = json.loads(meta_path.read_text())
-        if _file_sha256(npz) != meta["sha256"]:
+        if sha256_of(npz) != meta["sha256"]:
             log.warning("dataset cache %s failed its checksum: rebuilding it", npz)
             return None
         with np.load(npz, allow_pickle=False) as f:

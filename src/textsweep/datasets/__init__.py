@@ -3,7 +3,9 @@
 Splitting, vectorisation and caching are done once for all of them in `textsweep.data`.
 """
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -19,6 +21,15 @@ class Corpus:
     test_labels: np.ndarray | None
     class_names: list[str]
     vectorizer: Vectorizer | None = None
+
+
+def sha256_of(path: Path) -> str:
+    """A file's SHA-256, read in 4 MiB chunks: source files are checked against dataset.sha256, cache entries on load."""
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def encode_labels(train_raw: list, test_raw: list | None, where: str):

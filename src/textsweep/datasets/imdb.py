@@ -7,7 +7,6 @@ hash of your own file, or null to trust it explicitly). With imdb_word_index.jso
 dataset.word_index_path) the model also reads raw text.
 """
 
-import hashlib
 import json
 import shutil
 import tempfile
@@ -16,21 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from textsweep.datasets import Corpus
+from textsweep.datasets import Corpus, sha256_of
 from textsweep.errors import DataError
 from textsweep.vectorize import PAD, Vectorizer
 
 ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb.npz"
 KERAS_CACHE = Path("~/.keras/datasets/imdb.npz")
 CLASS_NAMES = ["negative", "positive"]
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _download(path: Path) -> None:
