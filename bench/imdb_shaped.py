@@ -40,16 +40,24 @@ def imdb_overrides(path: Path, sha: str) -> list[str]:
             "trainer.verbose=0", "tracking.explain_examples=0"]
 
 
+def tutorial_model(vocab_size: int, maxlen: int):
+    """The tutorial's model, compiled: Embedding(vocab, 32) -> LSTM(100) -> Dense(1, sigmoid), adam."""
+    import keras
+
+    model = keras.Sequential([keras.Input((maxlen,)), keras.layers.Embedding(vocab_size, 32), keras.layers.LSTM(100),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+
+
 def tutorial_fit(data, epochs: int, seed: int = 42, batch_size: int = 64) -> tuple[float, dict]:
-    """The tutorial script: Embedding(vocab, 32) -> LSTM(100) -> Dense(1, sigmoid), adam, on the padded
-    arrays, with the validation split scored each epoch. Returns (fit seconds, history)."""
+    """The tutorial script on the padded arrays, with the validation split scored each epoch.
+    Returns (fit seconds, history)."""
     import keras
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
-    model = keras.Sequential([keras.Input((data.x_train.shape[1],)), keras.layers.Embedding(data.vocab_size, 32),
-                              keras.layers.LSTM(100), keras.layers.Dense(1, activation="sigmoid")])
-    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    model = tutorial_model(data.vocab_size, data.x_train.shape[1])
     t = time.perf_counter()
     history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), epochs=epochs,
                         batch_size=batch_size, verbose=0)

@@ -92,7 +92,6 @@ def parameter_counts(model: keras.Model) -> tuple[int, int]:
     return trainable, non_trainable
 
 
-
 def warn_off_cudnn(blocks: list[dict], gpu: bool | None = None) -> list[str]:
     """Warn once when a GPU is there and the model's recurrent blocks will not use cuDNN; returns the reasons
     warned about now. On a CPU there is no faster kernel to lose, so nothing is said."""
