@@ -78,7 +78,8 @@ def test_schema_rejects_typos_and_wrong_types_at_compose_time(compose, override,
     (["embedding=glove", "embedding.path=/nonexistent/glove.txt"], "embedding.path=/nonexistent/glove.txt does not exist"),
     (["dataset.sha256=abc"], "is not a SHA-256 hex digest"),
     (["trainer.buckets=0"], "trainer.buckets=0 must be >= 1"),
-    (["trainer.bucketing=true", "model.units=null", "model.blocks=[{type:conv1d,filters:4,kernel_size:3},{type:flatten}]"],
+    (["trainer.bucketing=true", "model.units=null", "model.cell=null", "model.bidirectional=null", "model.reduce=null",
+     "model.blocks=[{type:conv1d,filters:4,kernel_size:3},{type:flatten}]"],
      "trainer.bucketing=true needs a model without a flatten block"),
 ])
 def test_bad_values_fail_with_one_line_naming_the_key(compose, overrides, expected):

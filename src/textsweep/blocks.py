@@ -9,6 +9,11 @@ from dataclasses import dataclass
 from textsweep.errors import ConfigError
 
 RNN_PARAMS = {"units", "dropout", "recurrent_dropout", "return_sequences", "activation"}
+# The structural choices every recurrent preset understands (the `rnn` block; model.cell, model.bidirectional,
+# model.reduce): which cell, whether it reads both ways, and how the sequence becomes one vector.
+CELLS = ("lstm", "gru")
+REDUCTIONS = ("last", "max", "avg")  # the last state, or max/average pooling over every step's state
+NGRAM_WEIGHTINGS = ("tfidf", "count", "binary")
 
 
 @dataclass(frozen=True)
@@ -35,10 +40,17 @@ BLOCKS: dict[str, BlockSpec] = {
     "gru": _spec(["units"], RNN_PARAMS - {"units"}, keeps_sequence=False),
     "simple_rnn": _spec(["units"], RNN_PARAMS - {"units"}, keeps_sequence=False),
     "bidirectional": _spec(["layer"], ["merge_mode"], keeps_sequence=False),
+    # cell: lstm | gru; bidirectional: true | false; reduce: last | max | avg
+    "rnn": _spec(["units", "cell"], ["bidirectional", "reduce", "dropout", "recurrent_dropout", "return_sequences"],
+                 keeps_sequence=False),
+    # The linear baseline's input: token ids -> a TF-IDF (or count) weighted bag of uni- and bigrams, projected to
+    # `units` by one linear map (textsweep.ngrams). It reads ids, not embeddings, so it comes first, alone or
+    # followed by dropout/dense blocks.
+    "ngram_bag": _spec(["units"], ["ngrams", "weighting", "buckets"], keeps_sequence=False, needs_sequence=False),
     "dense": _spec(["units"], ["activation"], needs_sequence=False),
     "flatten": _spec(keeps_sequence=False),
 }
-RECURRENT = {"lstm", "gru", "simple_rnn", "bidirectional"}
+RECURRENT = {"lstm", "gru", "simple_rnn", "bidirectional", "rnn"}
 RATE_PARAMS = {"rate", "dropout", "recurrent_dropout"}
 POSITIVE_INT_PARAMS = {"units", "filters", "kernel_size", "pool_size", "strides"}
 
@@ -68,11 +80,23 @@ def check_block(block: dict, where: str) -> None:
         if name in POSITIVE_INT_PARAMS and value is not None:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{where} ({kind}) {name}={value!r} must be an integer >= 1")
+    _check_enumerated(kind, params, where)
     if kind == "bidirectional":
         inner = params["layer"]
         if not isinstance(inner, dict) or inner.get("type") not in {"lstm", "gru", "simple_rnn"}:
             raise ConfigError(f"{where}.layer must be an lstm, gru or simple_rnn block, e.g. {{type: lstm, units: 64}}")
         check_block(inner, f"{where}.layer")
+
+
+def _check_enumerated(kind: str, params: dict, where: str) -> None:
+    """The structural knobs of `rnn` and `ngram_bag` take a fixed set of values."""
+    allowed = {"cell": CELLS, "reduce": REDUCTIONS, "weighting": NGRAM_WEIGHTINGS, "ngrams": (1, 2, 3),
+               "bidirectional": (True, False)}
+    for name, values in allowed.items():
+        value = params.get(name)
+        if value is not None and (value not in values or isinstance(value, bool) != isinstance(values[0], bool)):
+            shown = ", ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in values)
+            raise ConfigError(f"{where} ({kind}) {name}={value!r} is not valid: use one of {shown}")
 
 
 def min_sequence_length(blocks: list[dict]) -> int:
@@ -97,6 +121,8 @@ def check_blocks(blocks: list, maxlen: int) -> None:
     """
     if not blocks:
         raise ConfigError("model.blocks is empty: a preset needs at least one block, e.g. [{type: lstm, units: 100}]")
+    if any(isinstance(b, dict) and b.get("type") == "ngram_bag" for b in blocks[1:]):
+        raise ConfigError("model.blocks: an ngram_bag block reads token ids, so it must be the first block")
     length, is_sequence = maxlen, True
     for i, block in enumerate(blocks):
         where = block_name(i)
@@ -152,7 +178,7 @@ def cudnn_blockers(blocks: list[dict]) -> list[str]:
     reasons = []
     for i, block in enumerate(blocks):
         inner = (block.get("layer") or {}) if block.get("type") == "bidirectional" else block
-        kind = inner.get("type")
+        kind = inner.get("cell") if inner.get("type") == "rnn" else inner.get("type")
         if kind not in ("lstm", "gru"):
             continue
         where = f"{block_name(i)} ({kind})"

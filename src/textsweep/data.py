@@ -80,18 +80,36 @@ def _take(items: list, idx: np.ndarray) -> list:
     return [items[i] for i in idx]
 
 
-def build_text_data(d: DictConfig, trainer: DictConfig, seed: int) -> TextData:
-    corpus = _read_source(d, seed)
+@dataclass
+class Splits:
+    """The texts (or id sequences) of each split, before vectorisation."""
+    train: list
+    y_train: np.ndarray
+    val: list
+    y_val: np.ndarray
+    test: list
+    y_test: np.ndarray
+    protocol: str  # "holdout" | "test_as_validation"
+
+
+def split_corpus(corpus: Corpus, d: DictConfig, trainer: DictConfig, seed: int) -> Splits:
+    """Test split (the source's own, or seeded and stratified), then validation from the training data."""
     train, y_train, test, y_test = corpus.train, corpus.train_labels, corpus.test, corpus.test_labels
     if test is None:
         keep, held = stratified_split(y_train, d.test_split, seed)
         train, y_train, test, y_test = _take(train, keep), y_train[keep], _take(train, held), y_train[held]
     if trainer.validate_on_test:
-        val, y_val, protocol = test, y_test, "test_as_validation"
-    else:
-        keep, held = stratified_split(y_train, trainer.validation_split, seed + 1)
-        train, y_train, val, y_val = _take(train, keep), y_train[keep], _take(train, held), y_train[held]
-        protocol = "holdout"
+        return Splits(train, y_train, test, y_test, test, y_test, "test_as_validation")
+    keep, held = stratified_split(y_train, trainer.validation_split, seed + 1)
+    return Splits(_take(train, keep), y_train[keep], _take(train, held), y_train[held], test, y_test, "holdout")
+
+
+def build_text_data(d: DictConfig, trainer: DictConfig, seed: int) -> TextData:
+    corpus = _read_source(d, seed)
+    splits = split_corpus(corpus, d, trainer, seed)
+    train, y_train, val, y_val, test, y_test = (splits.train, splits.y_train, splits.val, splits.y_val, splits.test,
+                                                splits.y_test)
+    protocol = splits.protocol
 
     if corpus.vectorizer is None:  # raw texts: vocabulary from the training split only
         vectorizer = Vectorizer.fit(train, d.max_tokens, d.maxlen, d.padding, d.truncating, d.lowercase)
@@ -142,6 +160,7 @@ def cache_key(d: DictConfig, trainer: DictConfig, seed: int) -> str:
         "validate_on_test": trainer.validate_on_test,
     }
     spec["dataset"].pop("download", None)
+    spec["dataset"].pop("split_seed", None)  # `seed` above is the split's seed already
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 

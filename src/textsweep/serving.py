@@ -123,6 +123,8 @@ def _texts(model_input) -> list[str]:
 def load_text_classifier(path: str) -> TextClassifier:
     import keras
 
+    import textsweep.ngrams  # noqa: F401  (registers the baseline's NgramBag layer for safe_mode loading)
+
     from textsweep.buckets import Buckets
     from textsweep.vectorize import Vectorizer
 

@@ -30,17 +30,33 @@ def hydra_overrides() -> list[str]:
     return list(HydraConfig.get().overrides.task) if HydraConfig.initialized() else []
 
 
-def run_training(cfg: DictConfig) -> dict[str, float]:
-    """Train, evaluate and track one run; returns its final metrics (val_accuracy is the objective)."""
+def in_sweep(cfg: DictConfig) -> bool:
+    """A job that textsweep's sweeper launched (a trial, the baseline or a confirmation run)."""
+    return cfg.optuna.study_name is not None
+
+
+def run_training(cfg: DictConfig) -> dict[str, float | str]:
+    """Train, evaluate and track one run; returns its final metrics (val_accuracy is the objective) and run_id."""
+    from textsweep.baseline import baseline_config
     from textsweep.data import load_dataset
     from textsweep.embedding import build_embedding
+    from textsweep.errors import ConfigError
     from textsweep.tracking import home_dir, open_experiment
-    from textsweep.validate import validate_config
+    from textsweep.validate import is_ngram_model, validate_config
 
-    validate_config(cfg)
+    if cfg.baseline:
+        cfg = baseline_config(cfg)
+    not_applicable = validate_config(cfg, in_sweep=in_sweep(cfg))
+    for knob in not_applicable:  # logged as not applicable, never silently used
+        cfg.model[knob] = None
     started = time.perf_counter()
-    data = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, home_dir(cfg) / "mlruns" / "cache" / "datasets")
-    pretrained = build_embedding(cfg.embedding, data.vectorizer.vocab, cfg.seed)
+    split_seed = cfg.seed if cfg.dataset.split_seed is None else cfg.dataset.split_seed
+    data = load_dataset(cfg.dataset, cfg.trainer, split_seed, home_dir(cfg) / "mlruns" / "cache" / "datasets")
+    ngram_model = is_ngram_model(cfg.model)
+    if ngram_model and not data.vectorizer.reads_text:
+        raise ConfigError("the n-gram baseline reads raw text, and this dataset's vocabulary has ids only (dataset=imdb "
+                          "without imdb_word_index.json): set dataset.word_index_path, or hydra.sweeper.baseline=false")
+    pretrained = None if ngram_model else build_embedding(cfg.embedding, data.vectorizer.vocab, cfg.seed)
     timings = {"time_data_s": time.perf_counter() - started}
     client, experiment_id = open_experiment(cfg)
 
@@ -57,12 +73,27 @@ def run_training(cfg: DictConfig) -> dict[str, float]:
     model = build_model(
         blocks, vocab_size=data.vocab_size, embedding_dim=cfg.embedding.dim, trainable_embedding=cfg.embedding.trainable,
         maxlen=None if buckets else cfg.dataset.maxlen, num_classes=data.num_classes, pretrained=pretrained,
-        name=cfg.model.name,
+        name=cfg.model.name, mask_zero=cfg.embedding.mask_zero, x_train=data.x_train if ngram_model else None,
     )
     compile_model(model, cfg.trainer.optimizer, cfg.trainer.learning_rate, data.num_classes)
     warn_off_cudnn(blocks)
     timings["time_build_s"] = time.perf_counter() - started
-    return track_run(cfg, client, experiment_id, model, data, pretrained, timings, buckets)
+    return track_run(cfg, client, experiment_id, model, data, pretrained, timings, buckets, not_applicable)
+
+
+def variant_label(cfg: DictConfig) -> str:
+    """A run's name when none is given: the preset, plus the structural choices that differ from its defaults'
+    usual values, so the trials of a sweep over presets and knobs say what differs (`cnn_lstm-gru-bi-maxpool`)."""
+    m, parts = cfg.model, [cfg.model.name]
+    if m.cell not in (None, "lstm"):
+        parts.append(m.cell)
+    if m.bidirectional:
+        parts.append("bi")
+    if m.reduce not in (None, "last"):
+        parts.append(f"{m.reduce}pool")
+    if m.blocks and m.blocks[0].get("type") != "ngram_bag" and cfg.embedding.name != "learned":
+        parts.append(cfg.embedding.name + ("" if cfg.embedding.trainable else "-frozen"))
+    return "-".join(parts)
 
 
 def freeze_imported_objects() -> None:
@@ -93,15 +124,17 @@ def length_buckets(cfg: DictConfig, data, blocks: list[dict]):
                                 min_sequence_length(blocks), padding)
 
 
-def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict, buckets=None) -> dict[str, float]:
+def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict, buckets=None,
+              not_applicable: list[str] = ()) -> dict[str, float]:
     """Where the time goes is logged too: time_data_s, time_build_s, train_time_s, time_evaluate_s, time_log_s."""
     from textsweep import serving
     from textsweep.artifacts import accuracy_curve_png, model_summary_text
-    from textsweep.fit import MlflowEpochLogger, OptunaPruning, evaluate_model, fit_model
+    from textsweep.baseline import ROLE_TAG
+    from textsweep.fit import MlflowEpochLogger, OptunaPruning, early_stopping_monitor, evaluate_model, fit_model
     from textsweep.model import parameter_counts
     from textsweep.tracking import config_params, log_metrics, log_params, mask_secrets, mlflow_run, redacted_yaml
 
-    run_name = cfg.run_name or cfg.model.name
+    run_name = cfg.run_name or variant_label(cfg)
     tags = {
         "textsweep.variant": cfg.model.name,
         "textsweep.dataset": cfg.dataset.name,
@@ -112,10 +145,19 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
     }
     if buckets is not None:
         tags["textsweep.bucket_lengths"] = ",".join(map(str, buckets.lengths))
+    if cfg.baseline:
+        tags[ROLE_TAG] = "baseline"
+    elif cfg.optuna.confirm_of is not None:
+        tags.update({ROLE_TAG: "confirmation", "textsweep.confirm_of": str(cfg.optuna.confirm_of)})
+        run_name = f"{run_name}-t{cfg.optuna.confirm_of}-seed{cfg.seed}"
+    if cfg.optuna.study_name is not None:
+        tags["optuna.study"] = cfg.optuna.study_name
+    if not_applicable:
+        tags["textsweep.not_applicable"] = ",".join(f"model.{k}" for k in not_applicable)
     trial = open_trial(cfg)
     if trial is not None:
         run_name = f"{run_name}-t{trial.number}"
-        tags.update({"optuna.study": cfg.optuna.study_name, "optuna.trial": str(trial.number)})
+        tags["optuna.trial"] = str(trial.number)
     parent = cfg.optuna.parent_run_id or os.environ.get(PARENT_ENV)
     if parent and _is_multirun():
         tags["mlflow.parentRunId"] = parent
@@ -137,17 +179,16 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
             client.log_text(run_id, redacted_yaml(cfg), "config.yaml")
             client.log_text(run_id, model_summary_text(model), "model_summary.txt")
 
-            history, seconds, epochs_run = fit_model(model, data, cfg.trainer, callbacks + ([pruning] if pruning else []),
-                                                     buckets, cfg.seed)
+            monitor = early_stopping_monitor(cfg.trainer, cfg.optuna.objective, in_sweep(cfg))
+            fitted = fit_model(model, data, cfg.trainer, callbacks + ([pruning] if pruning else []), buckets, cfg.seed,
+                               monitor)
+            history, seconds, epochs_run = fitted.history, fitted.seconds, fitted.epochs_run
             pruned_at = pruning.pruned_at if pruning else None
             started = time.perf_counter()
             batch = max(cfg.trainer.batch_size, 256)
-            es = cfg.trainer.early_stopping
-            if "val_accuracy" in history and not (es.enabled and es.restore_best_weights):
-                # fit() scored the final weights on the validation split in its last epoch: no second pass
-                val_loss, val_accuracy = history["val_loss"][-1], history["val_accuracy"][-1]
-            else:
-                val_loss, val_accuracy = evaluate_model(model, data.x_val, data.y_val, batch, buckets)
+            # fit() scored the weights the model holds (the last epoch's, or the restored best epoch's) on the
+            # validation split already: no second pass
+            val_loss, val_accuracy = fitted.validation_scores() or evaluate_model(model, data.x_val, data.y_val, batch, buckets)
             test_loss, test_accuracy = evaluate_model(model, data.x_test, data.y_test, batch, buckets)
             final = {
                 "final_val_accuracy": val_accuracy, "final_val_loss": val_loss,
@@ -155,6 +196,8 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
                 "test_accuracy": test_accuracy, "test_loss": test_loss,
                 "train_time_s": seconds, "epochs_run": epochs_run,
             }
+            if fitted.restored_epoch is not None:
+                final["best_epoch"] = fitted.restored_epoch + 1
             timings["time_evaluate_s"] = time.perf_counter() - started
             started = time.perf_counter()
             log_metrics(client, run_id, final, step=epochs_run)
@@ -162,7 +205,7 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
                 png = accuracy_curve_png(history, Path(tmp) / "accuracy_curve.png", f"{run_name} ({cfg.dataset.name})")
                 client.log_artifact(run_id, str(png))
             log_explanations(cfg, client, run_id, serving.TextClassifier(model, data.vectorizer, data.class_names, buckets),
-                             data, in_sweep=trial is not None)
+                             data, in_sweep=in_sweep(cfg))
             if pruned_at is not None:
                 # Pruned is a normal outcome of a sweep: the run stays FINISHED, tagged with where it stopped.
                 client.set_tag(run_id, "pruned", "true")
@@ -183,7 +226,7 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
         run_name, val_accuracy, test_accuracy, epochs_run, seconds, trainable + non_trainable, run_id,
         f" (pruned at epoch {pruned_at})" if pruned_at else "", " (data from cache)" if data.from_cache else "",
     )
-    return {**{k: float(v) for k, v in final.items()}, "pruned_at_epoch": float(pruned_at or 0)}
+    return {**{k: float(v) for k, v in final.items()}, "pruned_at_epoch": float(pruned_at or 0), "run_id": run_id}
 
 
 def log_explanations(cfg, client, run_id: str, classifier, data, in_sweep: bool) -> None:

@@ -9,13 +9,14 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from textsweep.blocks import check_blocks
+from textsweep.blocks import CELLS, NGRAM_WEIGHTINGS, REDUCTIONS, check_blocks
 from textsweep.errors import ConfigError
 
 DATASETS = ("imdb", "csv", "text_dir", "synthetic")
 EMBEDDINGS = ("learned", "glove")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
-KNOBS = ("units", "dropout", "recurrent_dropout", "filters", "kernel_size", "pool_size")
+KNOBS = ("units", "dropout", "recurrent_dropout", "input_dropout", "filters", "kernel_size", "pool_size", "cell", "bidirectional", "reduce",
+         "ngrams", "weighting")
 
 
 def _choice(key: str, value, choices) -> None:
@@ -33,11 +34,32 @@ def _fraction(key: str, value, example: float) -> None:
         raise ConfigError(f"{key}={value!r} is out of range: use a fraction in (0, 1), e.g. {key}={example}")
 
 
-def validate_config(cfg: DictConfig) -> None:
+def validate_config(cfg: DictConfig, in_sweep: bool = False) -> list[str]:
+    """Raises ConfigError on the first bad value. Returns the model knobs that are set but that the preset does
+    not use: an error in a single run, but in a sweep that chooses among presets a knob may apply to only some
+    of them, so there they are returned (the run logs them as not applicable) instead."""
     _validate_dataset(cfg.dataset)
-    _validate_embedding(cfg.embedding)
-    _validate_model(cfg)
+    uses_embedding = not is_ngram_model(cfg.model)
+    if uses_embedding:
+        _validate_embedding(cfg.embedding)
+    not_applicable = _validate_model(cfg, in_sweep)
+    if not uses_embedding and cfg.dataset.maxlen < (cfg.model.ngrams or 1):
+        raise ConfigError(f"dataset.maxlen={cfg.dataset.maxlen} is shorter than model.ngrams={cfg.model.ngrams}: the n-gram "
+                          f"baseline needs texts of at least {cfg.model.ngrams} tokens; raise dataset.maxlen")
     _validate_trainer(cfg.trainer)
+    return not_applicable
+
+
+def is_ngram_model(model: DictConfig) -> bool:
+    """A preset that reads token ids as a bag of n-grams (the linear baseline) and has no embedding."""
+    blocks = model.blocks
+    return bool(blocks) and blocks[0].get("type") == "ngram_bag"
+
+
+def unused_knobs(model: DictConfig) -> list[str]:
+    """Knobs set to a value that none of the preset's blocks references (${model.<knob>})."""
+    raw_blocks = str(OmegaConf.to_container(model.blocks, resolve=False))
+    return [knob for knob in KNOBS if model[knob] is not None and f"${{model.{knob}}}" not in raw_blocks]
 
 
 def _validate_dataset(d: DictConfig) -> None:
@@ -84,21 +106,37 @@ def _validate_embedding(e: DictConfig) -> None:
             raise ConfigError(f"embedding.path={e.path} does not exist: download GloVe (glove.6B.zip) and point at the .txt file")
 
 
-def _validate_model(cfg: DictConfig) -> None:
+def check_knob(knob: str, value) -> None:
+    """What a model knob accepts. The same rule checks a run's config and the bounds and choices of a sweep's
+    search space (before any trial runs)."""
+    key = f"model.{knob}"
+    if value is None:
+        return
+    if knob in ("units", "filters", "kernel_size", "pool_size"):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{key}={value!r} must be >= 1 (an integer)")
+    elif knob in ("dropout", "recurrent_dropout", "input_dropout"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise ConfigError(f"{key}={value!r} is out of range: use a rate in [0, 1), e.g. {key}=0.2")
+    else:
+        allowed = {"cell": CELLS, "reduce": REDUCTIONS, "weighting": NGRAM_WEIGHTINGS, "ngrams": (1, 2, 3),
+                   "bidirectional": (True, False)}[knob]
+        if value not in allowed or isinstance(value, bool) != isinstance(allowed[0], bool):
+            shown = ", ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in allowed)
+            raise ConfigError(f"{key}={value!r} is not valid: use one of {shown}")
+
+
+def _validate_model(cfg: DictConfig, in_sweep: bool) -> list[str]:
     m = cfg.model
-    for knob in ("units", "filters", "kernel_size", "pool_size"):
-        if m[knob] is not None:
-            _at_least(f"model.{knob}", m[knob], 1)
-    for knob in ("dropout", "recurrent_dropout"):
-        if m[knob] is not None and not 0 <= m[knob] < 1:
-            raise ConfigError(f"model.{knob}={m[knob]!r} is out of range: use a rate in [0, 1), e.g. model.{knob}=0.2")
-    raw_blocks = str(OmegaConf.to_container(m.blocks, resolve=False))
     for knob in KNOBS:
-        if m[knob] is not None and f"${{model.{knob}}}" not in raw_blocks:
-            raise ConfigError(
-                f"model.{knob}={m[knob]} is not used by the model preset '{m.name}': its blocks do not reference "
-                f"${{model.{knob}}}; drop the override or pick a preset that has it"
-            )
+        check_knob(knob, m[knob])
+    unused = unused_knobs(m)
+    if unused and not in_sweep:
+        knob = unused[0]
+        raise ConfigError(
+            f"model.{knob}={m[knob]} is not used by the model preset '{m.name}': its blocks do not reference "
+            f"${{model.{knob}}}; drop the override or pick a preset that has it"
+        )
     blocks = OmegaConf.to_container(m.blocks, resolve=True)
     check_blocks(blocks, cfg.dataset.maxlen)
     if cfg.trainer.bucketing and any(b["type"] == "flatten" for b in blocks):
@@ -106,6 +144,7 @@ def _validate_model(cfg: DictConfig) -> None:
             f"trainer.bucketing=true needs a model without a flatten block (its output size depends on the sequence "
             f"length), and preset '{m.name}' has one: use global_max_pool/global_avg_pool or trainer.bucketing=false"
         )
+    return unused
 
 
 def _validate_trainer(t: DictConfig) -> None:
@@ -118,5 +157,6 @@ def _validate_trainer(t: DictConfig) -> None:
     if not t.validate_on_test:
         _fraction("trainer.validation_split", t.validation_split, 0.2)
     _choice("trainer.verbose", t.verbose, (0, 1, 2))
-    _choice("trainer.early_stopping.monitor", t.early_stopping.monitor, ("val_loss", "val_accuracy", "loss", "accuracy"))
+    if t.early_stopping.monitor is not None:
+        _choice("trainer.early_stopping.monitor", t.early_stopping.monitor, ("val_loss", "val_accuracy", "loss", "accuracy"))
     _at_least("trainer.early_stopping.patience", t.early_stopping.patience, 0)

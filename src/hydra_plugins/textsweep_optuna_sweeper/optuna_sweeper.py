@@ -29,6 +29,12 @@ class PrunerConf:
 
 
 @dataclass
+class ConfirmConf:
+    top_k: int = 0  # re-train the best top_k trials after the sweep (0 = off; the shipped sweeps use 3)
+    seeds: int = 3  # runs per candidate, its own trial included; the split stays fixed (dataset.split_seed)
+
+
+@dataclass
 class OptunaSweeperConf:
     _target_: str = "hydra_plugins.textsweep_optuna_sweeper.sweeper.OptunaSweeper"
     sampler: SamplerConf = field(default_factory=SamplerConf)
@@ -43,6 +49,8 @@ class OptunaSweeperConf:
     max_retries: int = 1  # retries of a trial whose process died (detected by heartbeat)
     heartbeat_interval: int = 10  # seconds; a RUNNING trial silent for 4x this is failed and retried
     enqueue_baseline: bool = True  # first trial of a new study: the composed config's own values
+    baseline: bool = True  # train the linear bag-of-n-grams baseline once per study; report the best trial against it
+    confirm: ConfirmConf = field(default_factory=ConfirmConf)
     params: Dict[str, str] = field(default_factory=dict)  # the search space, hydra-optuna-sweeper's grammar
 
 

@@ -23,7 +23,7 @@ log = logging.getLogger("textsweep.sweep")
 
 class OptunaSweeper(Sweeper):
     def __init__(self, sampler, pruner, direction, objective, storage, study_name, n_trials, timeout, n_jobs,
-                 max_retries, heartbeat_interval, enqueue_baseline, params):
+                 max_retries, heartbeat_interval, enqueue_baseline, params, baseline=True, confirm=None):
         super().__init__()
         self.sampler_spec = _plain(sampler)
         self.pruner_spec = _plain(pruner)
@@ -32,6 +32,7 @@ class OptunaSweeper(Sweeper):
         self.n_trials, self.timeout, self.n_jobs = n_trials, timeout, n_jobs
         self.max_retries, self.heartbeat_interval = max_retries, heartbeat_interval
         self.enqueue_baseline = enqueue_baseline
+        self.baseline, self.confirm = baseline, _plain(confirm) or {"top_k": 0, "seeds": 3}
         self.params = _plain(params) or {}
         self.hydra_context = self.config = self.launcher = None
         self.job_idx = 0
@@ -68,6 +69,9 @@ class OptunaSweeper(Sweeper):
                               "(validation metrics only: the test split never selects)")
         if self.timeout is not None and self.timeout <= 0:
             raise ConfigError(f"hydra.sweeper.timeout={self.timeout} must be > 0 seconds (or null)")
+        if self.confirm.get("top_k", 0) < 0 or (self.confirm.get("top_k") and self.confirm.get("seeds", 0) < 2):
+            raise ConfigError(f"hydra.sweeper.confirm={self.confirm}: top_k must be >= 0 and seeds >= 2 (the trial's own "
+                              "run counts as the first seed)")
 
     def _open_study(self, space):
         import optuna
@@ -125,7 +129,10 @@ class OptunaSweeper(Sweeper):
         from textsweep.search_space import parse_search_space
 
         self._check()
+        from textsweep.sweep_steps import check_space
+
         space = parse_search_space(self.params, arguments)
+        check_space(self, space)
         study = self._open_study(space)
         before = len(study.trials)
         if self.enqueue_baseline and before == 0:
@@ -135,6 +142,10 @@ class OptunaSweeper(Sweeper):
         tracker = SweepTracker(self.config, self.name, self)
         tracker.start(space)
         tracker.close_runs_of_dead_trials(study)
+        from textsweep.sweep_steps import train_baseline_once
+
+        if self.baseline:
+            train_baseline_once(self, study, space, tracker)
         log.info("study %s in %s: %d trial(s) so far; running %d more", self.name, _mask(self.storage_url), before, self.n_trials)
         started, done, returns, asked = time.monotonic(), 0, [], set()
         try:
@@ -152,8 +163,7 @@ class OptunaSweeper(Sweeper):
                     for trial in trials:
                         _tell_failed(study, trial, "invalid_config", str(e))
                     raise ConfigError(f"a trial's overrides do not compose ({str(e).splitlines()[0]}): check hydra.sweeper.params") from None
-                results = self.launcher.launch(batch, initial_job_idx=self.job_idx)
-                self.job_idx += len(batch)
+                results = self.launch(batch)
                 for trial, result in zip(trials, results):
                     self._record(study, trial, result)
                 returns.append(results)
@@ -168,22 +178,40 @@ class OptunaSweeper(Sweeper):
         except BaseException:
             tracker.finish(study, status="FAILED")
             raise
-        tracker.finish(study, status="FINISHED")
         ran = [t for t in study.get_trials(deepcopy=False) if t.number in asked and t.state.name in ("COMPLETE", "PRUNED")]
+        from textsweep.sweep_steps import confirm_winner, print_summary
+
+        if ran and self.confirm.get("top_k"):
+            try:
+                confirm_winner(self, study, space, tracker)
+            except KeyboardInterrupt:
+                tracker.finish(study, status="KILLED")
+                raise
+        tracker.finish(study, status="FINISHED")
         if not ran:
             raise TextsweepError(f"all {done} trial(s) of study {self.name!r} failed: see `textsweep sweep status` and the FAILED runs in MLflow")
+        print_summary(self, study, tracker, done, time.monotonic() - started)
         return returns
+
+    def launch(self, batch: list[list[str]]) -> list:
+        """Run override lists as Hydra jobs through the configured launcher (trials and extra jobs alike)."""
+        results = self.launcher.launch(batch, initial_job_idx=self.job_idx)
+        self.job_idx += len(batch)
+        return results
+
+    def context_overrides(self, parent_run_id: str) -> list[str]:
+        """What tells a job it belongs to this sweep: the study, the parent run, the objective."""
+        from textsweep.search_space import override_value
+
+        return [f"optuna.storage={override_value(self.storage_url)}", f"optuna.study_name={override_value(self.name)}",
+                f"optuna.parent_run_id={parent_run_id}", f"optuna.objective={self.objective}",
+                f"optuna.heartbeat_interval={self.heartbeat_interval}"]
 
     def _overrides(self, space, trial, parent_run_id: str) -> list[str]:
         from textsweep.search_space import override_value
 
         sampled = [f"{key}={override_value(trial.params[key])}" for key in space.distributions]
-        context = [
-            f"optuna.storage={override_value(self.storage_url)}", f"optuna.study_name={override_value(self.name)}",
-            f"optuna.trial_number={trial.number}", f"optuna.parent_run_id={parent_run_id}",
-            f"optuna.objective={self.objective}", f"optuna.heartbeat_interval={self.heartbeat_interval}",
-        ]
-        return [*space.fixed, *sampled, *context]
+        return [*space.fixed, *sampled, *self.context_overrides(parent_run_id), f"optuna.trial_number={trial.number}"]
 
     def _record(self, study, trial, result) -> None:
         from textsweep.study import OBJECTIVES

@@ -1,0 +1,179 @@
+"""Model quality over several splits: the linear baselines, the tutorial presets and a shipped sweep's selection.
+
+    python bench/quality.py --csv rt_snippets.csv [--seeds 1 2 3] [--sweep reviews] [--home DIR] [--json out.json]
+    python bench/quality.py --csv rt_snippets.csv --mask          # padding masks: mask_zero off vs on
+
+For each seed (= one test/validation split of the CSV; columns review, sentiment):
+- TF-IDF (1-2 grams) + logistic regression, C chosen on the validation split (scikit-learn, the reference);
+- textsweep's built-in baseline (`baseline=true`, the bag_of_ngrams preset) — trained by the sweep, once per study;
+- the tutorial presets `lstm` and `cnn_lstm` with the tutorial's settings (experiment=rt_snippets, 3 epochs);
+- the shipped sweep, run blind through the CLI as a user runs it; its selection is the confirmed winner (or the
+  best trial when the sweep confirms nothing). Its test accuracy is the selected trial's own run's.
+Prints a Markdown table of mean ± std over the seeds and every seed's figures; --json keeps the raw numbers.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+DATA = ["dataset=csv", "dataset.text_column=review", "dataset.label_column=sentiment"]
+
+
+def textsweep(home: Path, *args: str) -> float:
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["TEXTSWEEP_HOME"] = str(home)
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "textsweep", *args], cwd=home, env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def client_of(home: Path):
+    import mlflow
+
+    return mlflow.MlflowClient(f"sqlite:///{home / 'mlruns' / 'mlflow.db'}")
+
+
+def last_run(home: Path, experiment: str):
+    client = client_of(home)
+    exp = client.get_experiment_by_name(experiment)
+    return client.search_runs([exp.experiment_id], order_by=["attributes.start_time DESC"], max_results=1)[0]
+
+
+def tfidf_reference(csv: str, seed: int) -> dict:
+    """scikit-learn's TfidfVectorizer(ngram_range=(1, 2)) + LogisticRegression, C by validation accuracy."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from textsweep.compose import compose_config
+    from textsweep.data import _read_source, split_corpus
+
+    cfg = compose_config([*DATA, f"dataset.path={csv}", f"seed={seed}"])
+    s = split_corpus(_read_source(cfg.dataset, seed), cfg.dataset, cfg.trainer, seed)
+    started = time.perf_counter()
+    vec = TfidfVectorizer(ngram_range=(1, 2))
+    x_train, x_val, x_test = vec.fit_transform(s.train), vec.transform(s.val), vec.transform(s.test)
+    best = None
+    for c in (0.25, 0.5, 1, 2, 4, 8, 16, 32, 64):
+        model = LogisticRegression(C=c, max_iter=3000).fit(x_train, s.y_train)
+        val = model.score(x_val, s.y_val)
+        if best is None or val > best[0]:
+            best = (val, model.score(x_test, s.y_test))
+    return {"val": best[0], "test": best[1], "seconds": time.perf_counter() - started}
+
+
+def tutorial(home: Path, csv: str, seed: int, preset: str) -> dict:
+    seconds = textsweep(home, "train", "experiment=rt_snippets", f"dataset.path={csv}", f"model={preset}", f"seed={seed}",
+                        "tracking.log_model=false", "trainer.verbose=0", f"experiment_name=tutorial_{seed}")
+    m = last_run(home, f"tutorial_{seed}").data.metrics
+    return {"val": m["final_val_accuracy"], "test": m["test_accuracy"], "seconds": seconds}
+
+
+def sweep(home: Path, csv: str, seed: int, name: str, extra: list[str]) -> tuple[dict, dict, dict]:
+    """(the sweep's selection, its built-in baseline, facts about the sweep) for one split."""
+    import optuna
+
+    from textsweep import confirm
+    from textsweep.sweep_steps import baseline_of
+
+    study_name = f"{name}_seed{seed}"
+    seconds = textsweep(home, "sweep", name, f"dataset.path={csv}", f"seed={seed}", f"hydra.sweeper.study_name={study_name}",
+                        "trainer.verbose=0", *extra)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.load_study(study_name=study_name, storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}")
+    client = client_of(home)
+    confirmed = confirm.recorded(study)
+    chosen = confirmed["selected"] if confirmed else study.best_trial.number
+    trial = study.trials[chosen]
+    run = client.get_run(trial.user_attrs["mlflow_run_id"]).data
+    states = [t.state.name for t in study.trials]
+    epochs = 0
+    for t in study.trials:
+        if "mlflow_run_id" in t.user_attrs:
+            epochs += int(client.get_run(t.user_attrs["mlflow_run_id"]).data.metrics.get("epochs_run", 0))
+    baseline = baseline_of(study) or {}
+    base_test = client.get_run(baseline["run_id"]).data.metrics["test_accuracy"] if baseline.get("run_id") else None
+    selection = {"val": run.metrics["final_val_accuracy"], "test": run.metrics["test_accuracy"], "seconds": seconds,
+                 "val_confirmed_mean": run.metrics.get("confirmed_val_mean"), "trial": chosen,
+                 "variant": run.tags.get("textsweep.variant"), "params": trial.params}
+    facts = {"trials": len(states), "complete": states.count("COMPLETE"), "pruned": states.count("PRUNED"),
+             "failed": states.count("FAIL"), "epochs_trained": epochs, "wall_s": seconds}
+    return selection, {"val": baseline.get("value"), "test": base_test, "seconds": None}, facts
+
+
+def mean_std(values: list[float]) -> str:
+    values = [v for v in values if v is not None]
+    if not values:
+        return "n/a"
+    std = statistics.stdev(values) if len(values) > 1 else 0.0
+    return f"{100 * statistics.fmean(values):.2f} ± {100 * std:.2f}"
+
+
+def table(rows: dict[str, list[dict]]) -> str:
+    lines = ["| model | val accuracy % | test accuracy % | per-seed test % | seconds (mean) |", "|---|---|---|---|---|"]
+    for name, results in rows.items():
+        per_seed = ", ".join("n/a" if r["test"] is None else f"{100 * r['test']:.2f}" for r in results)
+        secs = [r["seconds"] for r in results if r.get("seconds") is not None]
+        lines.append(f"| {name} | {mean_std([r['val'] for r in results])} | {mean_std([r['test'] for r in results])} | "
+                     f"{per_seed} | {statistics.fmean(secs):.0f} |" if secs else
+                     f"| {name} | {mean_std([r['val'] for r in results])} | {mean_std([r['test'] for r in results])} | "
+                     f"{per_seed} | (in the sweep) |")
+    return "\n".join(lines)
+
+
+def masks(home: Path, csv: str, seeds: list[int]) -> dict:
+    """The tutorial LSTM with padding masks off and on (alternating per seed): accuracy and train time."""
+    out = {"off": [], "on": []}
+    for seed in seeds:
+        for mode in (("off", "on") if seed % 2 else ("on", "off")):
+            name = f"mask_{mode}_{seed}"
+            textsweep(home, "train", "experiment=rt_snippets", f"dataset.path={csv}", "model=lstm", f"seed={seed}",
+                      f"embedding.mask_zero={'true' if mode == 'on' else 'false'}", "tracking.log_model=false",
+                      "trainer.verbose=0", f"experiment_name={name}")
+            m = last_run(home, name).data.metrics
+            out[mode].append({"val": m["final_val_accuracy"], "test": m["test_accuracy"], "seconds": m["train_time_s"]})
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--csv", required=True, help="review CSV (columns review, sentiment), e.g. from get_rt_snippets.sh")
+    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    p.add_argument("--sweep", default="reviews", help="the shipped sweep to run blind (sweeps/<name>.yaml)")
+    p.add_argument("--sweep-args", nargs="*", default=[], help="extra overrides for the sweep (e.g. --n-trials 10)")
+    p.add_argument("--mask", action="store_true", help="measure padding masks instead")
+    p.add_argument("--home", default="bench-quality")
+    p.add_argument("--json")
+    args = p.parse_args()
+    home = Path(args.home).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    csv = str(Path(args.csv).resolve())
+    if args.mask:
+        result = masks(home, csv, args.seeds)
+        print(table({"lstm, mask_zero=false": result["off"], "lstm, mask_zero=true": result["on"]}))
+    else:
+        result = {"TF-IDF + logistic regression (scikit-learn)": [], "textsweep baseline (bag_of_ngrams)": [],
+                  "tutorial lstm": [], "tutorial cnn_lstm": [], f"sweep {args.sweep}: selection": [], "sweeps": []}
+        for seed in args.seeds:
+            result["TF-IDF + logistic regression (scikit-learn)"].append(tfidf_reference(csv, seed))
+            result["tutorial lstm"].append(tutorial(home, csv, seed, "lstm"))
+            result["tutorial cnn_lstm"].append(tutorial(home, csv, seed, "cnn_lstm"))
+            selection, baseline, facts = sweep(home, csv, seed, args.sweep, args.sweep_args)
+            result[f"sweep {args.sweep}: selection"].append(selection)
+            result["textsweep baseline (bag_of_ngrams)"].append(baseline)
+            result["sweeps"].append(facts)
+            print(f"seed {seed}: " + json.dumps({k: v[-1] for k, v in result.items()}, default=str), flush=True)
+        print(table({k: v for k, v in result.items() if k != "sweeps"}))
+        for seed, facts in zip(args.seeds, result["sweeps"]):
+            print(f"seed {seed}: sweep {facts}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()

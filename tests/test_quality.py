@@ -1,0 +1,146 @@
+"""Sweeps that find models worth keeping, for real on tiny data: the linear n-gram baseline, the structural knobs,
+knobs that apply to some presets only, early stopping as the budget, and the confirmation of the winner."""
+
+import json
+
+import numpy as np
+import optuna
+import pytest
+
+from conftest import runs_of
+from textsweep.errors import ConfigError
+from textsweep.validate import validate_config
+
+TINY = ["dataset.num_samples=300", "dataset.maxlen=16", "dataset.min_words=6", "dataset.max_words=14",
+        "embedding.dim=4", "trainer.epochs=2", "trainer.batch_size=32", "trainer.verbose=0", "tracking.log_model=false"]
+
+
+def test_ngram_bag_is_exactly_scikit_learns_tfidf_of_uni_and_bigrams():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from textsweep.ngrams import NgramBag
+
+    x = np.array([[0, 0, 3, 4, 3, 4, 5], [0, 2, 3, 3, 3, 6, 7], [0, 0, 0, 0, 0, 8, 9]], dtype=np.int32)
+    vocab, buckets = 10, 1000
+    layer = NgramBag.fitted(x, vocab, units=vocab + buckets, ngrams=2, buckets=buckets)
+    layer.kernel.assign(np.eye(vocab + buckets, dtype="float32"))  # read the feature vector itself
+    ours = np.asarray(layer(x))
+    docs = [" ".join(f"w{i}" for i in row if i > 0) for row in x]
+    theirs = TfidfVectorizer(ngram_range=(1, 2), token_pattern=r"\S+").fit_transform(docs).toarray()
+    for a, b in zip(ours, theirs):  # same values per text (feature order differs: ids vs alphabetical)
+        np.testing.assert_allclose(np.sort(a[a > 0]), np.sort(b[b > 0]), rtol=1e-5)
+
+
+def test_baseline_trains_on_the_runs_data_logs_like_any_run_and_reads_raw_text(compose, client):
+    import mlflow
+
+    from textsweep.train import run_training
+
+    cfg = compose("baseline=true", "model.units=64", "trainer.epochs=3", "experiment_name=base", "tracking.explain_examples=0")
+    result = run_training(cfg)
+    [run] = runs_of(client, "base")
+    assert run.data.tags["textsweep.role"] == "baseline"
+    assert run.data.params["model.name"] == "bag_of_ngrams"
+    assert run.data.params["model.units"] == "8"  # the preset's own: the config's model.* does not leak in
+    assert result["final_val_accuracy"] > 0.6  # bigrams see "not good": the synthetic task is partly learnable
+    predictions = mlflow.pyfunc.load_model(run.data.tags["textsweep.model_uri"]).predict(["a wonderful film", "awful"])
+    assert list(predictions.columns) == ["negative", "positive"]
+    np.testing.assert_allclose(predictions.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_rnn_block_builds_each_cell_direction_and_reduction(compose):
+    import keras
+
+    from omegaconf import OmegaConf
+
+    from textsweep.model import build_model
+
+    cfg = compose("model=rnn_classifier", "model.cell=gru", "model.bidirectional=true", "model.reduce=avg", "model.units=3")
+    validate_config(cfg)
+    model = build_model(OmegaConf.to_container(cfg.model.blocks, resolve=True), vocab_size=50, embedding_dim=4,
+                        trainable_embedding=True, maxlen=16, num_classes=2)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert "Bidirectional" in kinds and "GlobalAveragePooling1D" in kinds
+    assert isinstance(next(l for l in model.layers if isinstance(l, keras.layers.Bidirectional)).forward_layer,
+                      keras.layers.GRU)
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("model.cell=transformer", "model.cell='transformer' is not valid: use one of lstm, gru"),
+    ("model.reduce=mean", "model.reduce='mean' is not valid: use one of last, max, avg"),
+])
+def test_unknown_cell_or_reduction_fails_in_one_line(compose, override, expected):
+    with pytest.raises(ConfigError, match=expected.replace("(", r"\(").replace(")", r"\)")):
+        validate_config(compose("model=rnn_classifier", override))
+
+
+def test_a_knob_the_preset_does_not_use_is_an_error_in_a_run_and_not_applicable_in_a_sweep(compose):
+    cfg = compose("model=lstm", "model.filters=8")
+    with pytest.raises(ConfigError, match="model.filters=8 is not used by the model preset 'lstm'"):
+        validate_config(cfg)
+    assert validate_config(cfg, in_sweep=True) == ["filters"]
+
+
+def test_early_stopping_is_on_in_a_sweep_and_the_objective_is_the_restored_epochs_score(compose, client):
+    from textsweep.train import run_training
+
+    sweep_job = compose("trainer.epochs=6", "trainer.early_stopping.patience=1", "optuna.study_name=es",
+                        "experiment_name=es", "tracking.explain_examples=0", *TINY[-1:])
+    result = run_training(sweep_job)
+    [run] = runs_of(client, "es")
+    curve = [m.value for m in client.get_metric_history(run.info.run_id, "val_accuracy")]
+    best = int(run.data.metrics["best_epoch"])
+    assert result["final_val_accuracy"] == pytest.approx(curve[best - 1]) == pytest.approx(max(curve))
+    # a single run keeps the tutorials' fixed epochs
+    single = run_training(compose("trainer.epochs=2", "experiment_name=single", *TINY[-1:]))
+    assert single["epochs_run"] == 2 and "best_epoch" not in runs_of(client, "single")[0].data.metrics
+
+
+def test_baseline_needs_texts_as_long_as_its_ngrams(compose):
+    with pytest.raises(ConfigError, match="dataset.maxlen=1 is shorter than model.ngrams=2"):
+        validate_config(compose("model=bag_of_ngrams", "dataset.maxlen=1"))
+
+
+def test_sweep_over_presets_trains_the_baseline_once_logs_knobs_na_and_confirms_the_winner(cli, home, client):
+    args = ["train", "-m", "hydra/sweeper=optuna", "hydra.sweeper.sampler.n_startup_trials=2", *TINY,
+            "experiment_name=presets", "model=choice(lstm,cnn_maxpool)", "model.units=choice(3,5)",
+            "model.filters=choice(4,6)", "hydra.sweeper.confirm.top_k=1", "hydra.sweeper.confirm.seeds=2"]
+    first = cli(*args, "hydra.sweeper.n_trials=3")
+    assert first.returncode == 0, first.stderr[-3000:]
+    runs = runs_of(client, "presets")
+    roles = [r.data.tags.get("textsweep.role") for r in runs]
+    assert roles.count("baseline") == 1 and roles.count("confirmation") == 1
+    trials = [r for r in runs if "optuna.trial" in r.data.tags]
+    assert len(trials) == 3
+    for run in trials:
+        preset = run.data.params["model.name"]
+        assert run.info.run_name.startswith(preset)  # run names say what differs
+        na = run.data.tags.get("textsweep.not_applicable", "")
+        assert ("model.filters" in na) == (preset == "lstm") and ("model.units" in na) == (preset == "cnn_maxpool")
+    study = optuna.load_study(study_name="presets", storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}")
+    confirmed = json.loads(study.user_attrs["textsweep.confirmation"])
+    [candidate] = confirmed["candidates"]
+    assert candidate["n"] == 2 and len(candidate["values"]) == 2
+    confirm_run = next(r for r in runs if r.data.tags.get("textsweep.role") == "confirmation")
+    assert confirm_run.data.params["dataset.split_seed"] == "42" and confirm_run.data.params["seed"] != "42"
+    winner = client.get_run(candidate["run_id"])
+    assert winner.data.metrics["confirmed_val_mean"] == pytest.approx(candidate["mean"])
+    assert "best trial #" in first.stdout and "linear baseline" in first.stdout
+    # a second invocation adds trials, not another baseline
+    again = cli(*args, "hydra.sweeper.n_trials=1", "hydra.sweeper.confirm.top_k=0")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert [r.data.tags.get("textsweep.role") for r in runs_of(client, "presets")].count("baseline") == 1
+
+
+@pytest.mark.parametrize("space, expected", [
+    (["model=lstm_dropout", "model.dropout=interval(0.0, 1.5)"], "hydra.sweeper.params.model.dropout: model.dropout=1.5 is out of range"),
+    (["model=choice(lstm,rnn_classifier)", "model.cell=choice(lstm,transformer)"], "model.cell='transformer' is not valid"),
+    (["model=choice(lstm,lstm_dropout)", "model.filters=choice(4,8)"], "no preset this sweep can choose (lstm, lstm_dropout) uses it"),
+    (["model.blocks=choice([{type:lstm,units:4}],[{type:gru,units:4}])"], "choice() of lists or mappings is not supported"),
+])
+def test_a_search_space_that_cannot_work_fails_in_one_line_before_any_trial(cli, client, space, expected):
+    result = cli("train", "-m", "hydra/sweeper=optuna", *TINY, "experiment_name=badspace", *space)
+    assert result.returncode == 2, result.stderr[-2000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("textsweep: error:")]
+    assert len(errors) == 1 and expected in errors[0], result.stderr[-2000:]
+    assert runs_of(client, "badspace") == []  # nothing ran: not even the baseline or a parent run
