@@ -82,7 +82,8 @@ def review_rows(n: int, seed: int = 0, classes=("negative", "positive")) -> list
 
 
 def wait_until_training(client, home: Path, experiment_name: str, proc, timeout: float = 120) -> None:
-    """Block until a run of the experiment has finished an epoch (so a signal lands mid-training)."""
+    """Block until a run of the experiment has finished an epoch (so a signal lands mid-training); a sweep's
+    linear-baseline run, which trains first, does not count."""
     import time
 
     deadline = time.monotonic() + timeout
@@ -90,7 +91,8 @@ def wait_until_training(client, home: Path, experiment_name: str, proc, timeout:
         if proc.poll() is not None:
             raise AssertionError(f"the process ended early with code {proc.returncode}")
         runs = runs_of(client, experiment_name) if (home / "mlruns" / "mlflow.db").exists() else []
-        if any(client.get_metric_history(r.info.run_id, "val_accuracy") for r in runs if r.info.status == "RUNNING"):
+        if any(client.get_metric_history(r.info.run_id, "val_accuracy") for r in runs
+               if r.info.status == "RUNNING" and r.data.tags.get("textsweep.role") != "baseline"):
             return
         time.sleep(0.5)
     raise AssertionError("training did not start in time")

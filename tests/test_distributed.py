@@ -119,8 +119,10 @@ def test_sweep_against_an_mlflow_server_with_a_postgresql_backend(home, pg_url, 
         mlflow.set_tracking_uri(uri)  # mlflow-artifacts: URIs resolve through the global tracking URI
         runs = runs_of(client, "quickstart_sweep")
         [parent] = [r for r in runs if r.data.tags.get("textsweep.role") == "sweep"]
-        children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id]
+        children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent.info.run_id and "optuna.trial" in r.data.tags]
         assert len(children) == 2 and all(r.info.status == "FINISHED" for r in children)
+        [baseline] = [r for r in runs if r.data.tags.get("textsweep.role") == "baseline"]
+        assert baseline.info.status == "FINISHED" and baseline.data.tags["mlflow.parentRunId"] == parent.info.run_id
         assert parent.info.artifact_uri.startswith("mlflow-artifacts:")  # served by the server, not a local path
         assert "sweep/trials.csv" in {a.path for a in client.list_artifacts(parent.info.run_id, "sweep")}
         assert list((tmp_path / "server-artifacts").rglob("trials.csv"))

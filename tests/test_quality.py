@@ -126,6 +126,11 @@ def test_sweep_over_presets_trains_the_baseline_once_logs_knobs_na_and_confirms_
     winner = client.get_run(candidate["run_id"])
     assert winner.data.metrics["confirmed_val_mean"] == pytest.approx(candidate["mean"])
     assert "best trial #" in first.stdout and "linear baseline" in first.stdout
+    # compare shows the baseline trained on the same data beside whatever the filter selects
+    shown = cli("compare", "--experiment", "presets", "--filter", "tags.`optuna.trial` = '0'", "--format", "json", "--no-log")
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    variants = [row["variant"] for row in json.loads(shown.stdout)]
+    assert len(variants) == 2 and variants.count("bag_of_ngrams (baseline)") == 1, variants
     # a second invocation adds trials, not another baseline
     again = cli(*args, "hydra.sweeper.n_trials=1", "hydra.sweeper.confirm.top_k=0")
     assert again.returncode == 0, again.stderr[-3000:]
@@ -144,3 +149,26 @@ def test_a_search_space_that_cannot_work_fails_in_one_line_before_any_trial(cli,
     errors = [line for line in result.stderr.splitlines() if line.startswith("textsweep: error:")]
     assert len(errors) == 1 and expected in errors[0], result.stderr[-2000:]
     assert runs_of(client, "badspace") == []  # nothing ran: not even the baseline or a parent run
+
+
+def test_promote_prefers_confirmed_means_keeps_the_baseline_in_the_running_and_skips_confirmation_runs(client):
+    from textsweep.promote import best_run
+
+    exp = client.create_experiment("promote_rule")
+
+    def run(name, val, role=None, confirmed=None):
+        run_id = client.create_run(exp, run_name=name, tags={"optuna.study": "rule", "textsweep.model_uri": f"runs:/{name}/model",
+                                                             **({"textsweep.role": role} if role else {})}).info.run_id
+        client.log_metric(run_id, "final_val_accuracy", val)
+        if confirmed is not None:
+            client.log_metric(run_id, "confirmed_val_mean", confirmed)
+        client.set_terminated(run_id)
+        return run_id
+
+    run("lucky", 0.90)  # one seed's luck, never confirmed
+    steady = run("steady", 0.85, confirmed=0.84)
+    run("shaky", 0.86, confirmed=0.80)
+    run("re-training", 0.95, role="confirmation")
+    assert best_run(client, "rule").info.run_id == steady
+    baseline = run("baseline", 0.845, role="baseline")
+    assert best_run(client, "rule").info.run_id == baseline  # the baseline's own score beats the best confirmed mean

@@ -81,8 +81,10 @@ def test_seeded_tpe_sweep_is_reproducible_and_resume_adds_trials(cli, home, tmp_
 
     runs = runs_of(client, "textsweep")
     parents = [r for r in runs if r.data.tags.get("textsweep.role") == "sweep"]
-    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    children = [r for r in runs if "mlflow.parentRunId" in r.data.tags and "optuna.trial" in r.data.tags]
+    baselines = [r for r in runs if r.data.tags.get("textsweep.role") == "baseline"]
     assert len(parents) == 2 and len(children) == 6
+    assert len(baselines) == 1 and baselines[0].info.status == "FINISHED"  # trained once per study, not per invocation
     assert {r.data.tags["mlflow.parentRunId"] for r in children} == {p.info.run_id for p in parents}
     assert sorted(int(r.data.tags["optuna.trial"]) for r in children) == list(range(6))
     assert all(r.data.tags["optuna.study"] == "s" for r in children)
@@ -111,21 +113,22 @@ def test_a_weak_trial_is_pruned_through_the_launcher(cli, home, client, launcher
 
 
 def test_failing_trials_are_marked_with_their_reason_and_the_sweep_goes_on(cli, home, client):
+    # A bad value that only a composed trial shows (a batch size of 0) fails that trial, not the sweep.
     result = cli("train", "-m", *OPTUNA, "hydra.sweeper.sampler.name=grid", "hydra.sweeper.study_name=faults",
-                 "hydra.sweeper.n_trials=4", "model.units=0,4", "trainer.learning_rate=1e38,0.01",
-                 "trainer.optimizer=sgd", *TINY)
+                 "hydra.sweeper.n_trials=4", "trainer.batch_size=0,32", "trainer.learning_rate=1e38,0.01",
+                 "trainer.optimizer=sgd", "model.units=4", *TINY)
     assert result.returncode == 0, result.stderr[-3000:]
     trials = study_of(home, "faults").trials
-    outcome = {(t.params["model.units"], t.params["trainer.learning_rate"]): (t.state.name, t.user_attrs.get("fail_reason"))
+    outcome = {(t.params["trainer.batch_size"], t.params["trainer.learning_rate"]): (t.state.name, t.user_attrs.get("fail_reason"))
                for t in trials}
     assert outcome == {
         (0, 1e38): ("FAIL", "ConfigError"), (0, 0.01): ("FAIL", "ConfigError"),
-        (4, 1e38): ("FAIL", "nan_loss"), (4, 0.01): ("COMPLETE", None),
+        (32, 1e38): ("FAIL", "nan_loss"), (32, 0.01): ("COMPLETE", None),
     }
     runs = runs_of(client, "textsweep")
     nan_runs = [r for r in runs if r.data.tags.get("textsweep.failure_reason") == "nan_loss"]
     assert len(nan_runs) == 1 and nan_runs[0].info.status == "FAILED"
-    assert "model.units=0 must be >= 1" in result.stderr
+    assert "trainer.batch_size=0 must be >= 1" in result.stderr
 
 
 def test_a_killed_trial_is_detected_by_heartbeat_and_retried(home, client):

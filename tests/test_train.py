@@ -19,7 +19,7 @@ def test_one_run_logs_config_curves_metrics_and_a_text_model(compose, client, ho
     [run] = runs_of(client, "e2e")
     assert run.info.status == "FINISHED" and run.info.run_name == "lstm"
     assert run.data.params["model.units"] == "8" and run.data.params["dataset.max_tokens"] == "200"
-    assert run.data.params["model.blocks.0.type"] == "lstm"
+    assert run.data.params["model.blocks.0.type"] == "rnn" and run.data.params["model.blocks.0.cell"] == "lstm"
     tags = run.data.tags
     assert tags["textsweep.variant"] == "lstm" and tags["textsweep.validation_protocol"] == "holdout"
     assert len(tags["textsweep.dataset_fingerprint"]) == 16 and tags["textsweep.data_cache"] == "miss"

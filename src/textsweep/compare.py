@@ -56,7 +56,23 @@ def select_runs(client, experiment: str, sweep: str | None = None, parent: str |
         for r in runs:  # newest first: keep the latest run of each variant
             latest.setdefault(r.data.tags.get("textsweep.variant", r.info.run_name), r)
         runs = list(latest.values())
-    return runs
+    return with_baseline(client, exp.experiment_id, runs)
+
+
+def with_baseline(client, experiment_id: str, runs: list) -> list:
+    """Every comparison shows the linear baseline trained on the same data (same dataset fingerprint), when
+    there is one, even where a filter or a sweep would leave it out: the row a neural model must beat."""
+    fingerprints = {r.data.tags.get("textsweep.dataset_fingerprint") for r in runs} - {None}
+    if not fingerprints:
+        return runs
+    shown = {r.info.run_id for r in runs}
+    latest = {}
+    for b in client.search_runs([experiment_id], filter_string="tags.`textsweep.role` = 'baseline' and attributes.status = 'FINISHED'",
+                                max_results=200, order_by=["attributes.start_time DESC"]):
+        fingerprint = b.data.tags.get("textsweep.dataset_fingerprint")
+        if fingerprint in fingerprints:
+            latest.setdefault(fingerprint, b)
+    return runs + [b for b in latest.values() if b.info.run_id not in shown]
 
 
 def build_rows(runs, reference: str | None = None) -> list[Row]:
@@ -65,7 +81,10 @@ def build_rows(runs, reference: str | None = None) -> list[Row]:
         m, tags = r.data.metrics, r.data.tags
         params = {k: v for k, v in r.data.params.items() if not k.startswith(NOT_COMPARED)}
         total = m.get("params_trainable", 0) + m.get("params_non_trainable", 0) if "params_trainable" in m else None
-        rows.append(Row(r.info.run_id, tags.get("textsweep.variant", r.info.run_name), r.info.status, params,
+        variant = tags.get("textsweep.variant", r.info.run_name)
+        if tags.get("textsweep.role") == "baseline":
+            variant = f"{variant} (baseline)"
+        rows.append(Row(r.info.run_id, variant, r.info.status, params,
                         m.get("final_val_accuracy"), m.get("test_accuracy"),
                         int(m["epochs_run"]) if "epochs_run" in m else None, tags.get("pruned") == "true",
                         m.get("train_time_s"), int(total) if total is not None else None, tags.get("textsweep.dataset")))

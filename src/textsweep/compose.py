@@ -14,6 +14,20 @@ def config_dir() -> Path:
     raise FileNotFoundError(f"textsweep's conf/ folder was not found next to {here}: reinstall textsweep")
 
 
+def shipped_sweeps_dir() -> Path:
+    """The ready sweep definitions that come with textsweep (sweeps/ beside conf/)."""
+    return config_dir().parent / "sweeps"
+
+
+def user_sweeps_dir() -> Path | None:
+    """The user's own sweeps/ folder: in the project folder (TEXTSWEEP_HOME, default the current folder),
+    when there is one that is not textsweep's own."""
+    import os
+
+    found = (Path(os.environ.get("TEXTSWEEP_HOME") or ".") / "sweeps").resolve()
+    return found if found.is_dir() and found != shipped_sweeps_dir().resolve() else None
+
+
 def compose_config(overrides: list[str] | None = None, config_name: str = "config",
                    return_hydra_config: bool = False) -> DictConfig:
     """The config `textsweep train <overrides>` would run, composed with Hydra's compose API."""

