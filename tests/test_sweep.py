@@ -115,8 +115,8 @@ def test_a_weak_trial_is_pruned_through_the_launcher(cli, home, client, launcher
 def test_failing_trials_are_marked_with_their_reason_and_the_sweep_goes_on(cli, home, client):
     # A bad value that only a composed trial shows (a batch size of 0) fails that trial, not the sweep.
     result = cli("train", "-m", *OPTUNA, "hydra.sweeper.sampler.name=grid", "hydra.sweeper.study_name=faults",
-                 "hydra.sweeper.n_trials=4", "trainer.batch_size=0,32", "trainer.learning_rate=1e38,0.01",
-                 "trainer.optimizer=sgd", "model.units=4", *TINY)
+                 "hydra.sweeper.n_trials=4", "trainer.learning_rate=1e38,0.01", "trainer.optimizer=sgd", "model.units=4",
+                 *TINY, "trainer.batch_size=0,32")
     assert result.returncode == 0, result.stderr[-3000:]
     trials = study_of(home, "faults").trials
     outcome = {(t.params["trainer.batch_size"], t.params["trainer.learning_rate"]): (t.state.name, t.user_attrs.get("fail_reason"))
@@ -134,7 +134,7 @@ def test_failing_trials_are_marked_with_their_reason_and_the_sweep_goes_on(cli, 
 def test_a_killed_trial_is_detected_by_heartbeat_and_retried(home, client):
     args = [sys.executable, "-m", "textsweep", "train", "-m", *OPTUNA, "hydra.sweeper.study_name=killed",
             "hydra.sweeper.heartbeat_interval=1", "hydra.sweeper.n_trials=1", "model.units=int(interval(4, 16))",
-            "hydra.sweeper.enqueue_baseline=false", *TINY]
+            "hydra.sweeper.enqueue_baseline=false", "hydra.sweeper.baseline=false", *TINY]
     signal_mid_training([*args, "trainer.epochs=200"], home, client, "textsweep", signal.SIGKILL, timeout=30)
     time.sleep(5)  # past the grace period (4 heartbeats)
     rerun = subprocess.run([*args, "trainer.epochs=1"], cwd=home, env=user_env(home), capture_output=True, text=True, timeout=300)
@@ -187,7 +187,8 @@ def test_joblib_launcher_runs_a_batch_of_two_trials_in_parallel(cli, home):
 
 def test_sigterm_stops_a_sweep_cleanly_and_the_next_run_continues(home, client):
     args = [sys.executable, "-m", "textsweep", "sweep", "quickstart", *TINY]
-    proc = signal_mid_training([*args, "--n-trials", "3", "trainer.epochs=200"], home, client, "quickstart_sweep", signal.SIGTERM)
+    proc = signal_mid_training([*args, "--n-trials", "3", "trainer.epochs=200", "hydra.sweeper.baseline=false"], home, client,
+                               "quickstart_sweep", signal.SIGTERM)
     assert proc.returncode != 0
     [trial] = study_of(home, "quickstart").trials
     assert trial.state.name == "FAIL" and trial.user_attrs["fail_reason"] == "interrupted"

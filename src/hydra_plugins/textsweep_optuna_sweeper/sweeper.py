@@ -137,7 +137,9 @@ class OptunaSweeper(Sweeper):
         before = len(study.trials)
         if self.enqueue_baseline and before == 0:
             baseline = self._baseline(space)
-            if baseline:
+            # a grid cell must name every parameter: a partial anchor would stop Optuna's GridSampler
+            complete = len(baseline) == len(space.distributions)
+            if baseline and (complete or not isinstance(study.sampler, optuna.samplers.GridSampler)):
                 study.enqueue_trial(baseline, skip_if_exists=True)
         tracker = SweepTracker(self.config, self.name, self)
         tracker.start(space)
