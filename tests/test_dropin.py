@@ -245,3 +245,44 @@ def test_any_app_prunes_through_the_launcher_with_textsweep_pruning(tmp_path, la
         else:
             assert t.state.name == "COMPLETE" and len(t.intermediate_values) == 5, (i, t.params, t.state)
     assert any(t.state.name == "PRUNED" for t in trials)
+
+
+# --- textsweep's own app ---------------------------------------------------------------------------------------------
+
+TINY = ["dataset.num_samples=300", "dataset.maxlen=16", "dataset.min_words=6", "dataset.max_words=14",
+        "embedding.dim=4", "trainer.epochs=1", "trainer.batch_size=32", "trainer.verbose=0", "tracking.log_model=false"]
+
+
+@pytest.mark.parametrize("objective, direction, message", [
+    ("val_loss", "maximize", "direction=maximize would maximize val_loss, which is better lower: set direction=minimize"),
+    ("[val_accuracy,train_time_s]", "maximize", "has 1 direction(s) for 2 objective(s)"),
+    ("train_time_s", None, "the first objective must be val_accuracy or val_loss"),
+])
+def test_a_direction_that_contradicts_the_objective_is_refused_in_one_line(cli, objective, direction, message):
+    args = ["train", "-m", "hydra/sweeper=optuna", f"hydra.sweeper.objective={objective}", "model.units=4,8", *TINY]
+    ran = cli(*args, *([f"hydra.sweeper.direction={direction}"] if direction else []))
+    assert ran.returncode == 2 and message in ran.stderr and "Traceback" not in ran.stderr, ran.stderr[-2000:]
+
+
+def test_objectives_without_a_direction_take_theirs():
+    from textsweep.objectives import objectives_and_directions
+
+    assert objectives_and_directions("val_loss", []) == (["val_loss"], ["minimize"])
+    assert objectives_and_directions(["val_accuracy", "params"], None) == (["val_accuracy", "params"], ["maximize", "minimize"])
+
+
+def test_textsweep_multi_objective_sweep_shows_its_pareto_front(cli, home, client):
+    ran = cli("train", "-m", "hydra/sweeper=optuna", "hydra/sweeper/sampler=random", "hydra.sweeper.study_name=mo",
+              "hydra.sweeper.objective=[val_accuracy,params]", "hydra.sweeper.n_trials=3", "hydra.sweeper.baseline=false",
+              "model.units=choice(2, 8, 16)", *TINY)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    out = ran.stdout + ran.stderr
+    assert "Pareto front (" in out and "val_accuracy, params" in out
+    study = optuna.load_study(study_name="mo", storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}")
+    assert [d.name for d in study.directions] == ["MAXIMIZE", "MINIMIZE"] and study.best_trials
+    [parent] = [r for r in client.search_runs([client.get_experiment_by_name("textsweep").experiment_id])
+                if r.data.tags.get("textsweep.role") == "sweep"]
+    assert parent.data.tags["pareto.trials"] and "sweep/pareto_front.png" in {
+        a.path for a in client.list_artifacts(parent.info.run_id, "sweep")}
+    status = cli("sweep", "status", "quickstart", "hydra.sweeper.study_name=mo")
+    assert "Pareto front (" in status.stdout, status.stdout + status.stderr[-2000:]

@@ -232,6 +232,7 @@ class OptunaSweeper(Sweeper):
     def _open_study(self, space):
         import optuna
 
+        from textsweep.pareto import OBJECTIVES_ATTR
         from textsweep.study import PRUNER_ATTR, make_pruner, open_storage, resolve_storage_url
         from textsweep.tracking import home_dir
 
@@ -246,7 +247,7 @@ class OptunaSweeper(Sweeper):
         self._check_study_directions(study)
         study.sampler = self._sampler(space, len(study.trials))
         study.set_user_attr(PRUNER_ATTR, json.dumps(self.pruner_spec))
-        study.set_user_attr("textsweep.objectives", json.dumps(self.objectives))
+        study.set_user_attr(OBJECTIVES_ATTR, json.dumps(self.objectives))
         optuna.storages.fail_stale_trials(study)  # trials of killed jobs: FAIL, retried by the callback
         return study
 
@@ -431,6 +432,8 @@ class SweepTracker:
         best = _best(study)
         if best is not None:
             metrics["best_value"] = best.value
+        if len(study.directions) > 1:
+            metrics["pareto_size"] = len(study.best_trials)
         log_metrics(self.client, self.run_id, metrics, step=done)
         log.info("trial %d/%d done: best %s=%s (trial %s), %d pruned, %d failed", done, total, self.sweeper.objective,
                  f"{best.value:.4f}" if best else "-", best.number if best else "-", counts["trials_pruned"], counts["trials_fail"])
@@ -447,6 +450,8 @@ class SweepTracker:
                     tags["best.run_id"] = best.user_attrs["mlflow_run_id"]
                 for k, v in tags.items():
                     self.client.set_tag(self.run_id, k, v)
+            if len(study.directions) > 1:
+                self.client.set_tag(self.run_id, "pareto.trials", ",".join(str(t.number) for t in study.best_trials))
             log_sweep_report(self.client, self.run_id, study)
         except Exception as e:  # the report is a convenience; the study itself is already saved
             log.warning("could not write the sweep report: %s", e)
@@ -491,7 +496,7 @@ def _within(dist, value) -> bool:
 
 def _best(study):
     complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-    if not complete:
+    if not complete or len(study.directions) > 1:  # a multi-objective study has a front, no one best
         return None
     pick = max if study.direction.name == "MAXIMIZE" else min
     return pick(complete, key=lambda t: t.value)
