@@ -286,3 +286,15 @@ def test_textsweep_multi_objective_sweep_shows_its_pareto_front(cli, home, clien
         a.path for a in client.list_artifacts(parent.info.run_id, "sweep")}
     status = cli("sweep", "status", "quickstart", "hydra.sweeper.study_name=mo")
     assert "Pareto front (" in status.stdout, status.stdout + status.stderr[-2000:]
+
+
+def test_textsweep_sweep_stops_when_its_first_trials_fail_the_same_way(cli, home, client):
+    ran = cli("train", "-m", "hydra/sweeper=optuna", "hydra.sweeper.study_name=broken", "hydra.sweeper.n_trials=6",
+              "hydra.sweeper.baseline=false", "dataset=csv", "dataset.path=missing.csv", "model.units=int(interval(2, 16))",
+              *TINY)
+    assert ran.returncode == 1 and "the first 3 trials failed with the same error" in ran.stderr, ran.stderr[-3000:]
+    trials = optuna.load_study(study_name="broken", storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}").trials
+    assert len(trials) == 3 and all(t.state.name == "FAIL" for t in trials)
+    [parent] = [r for r in client.search_runs([client.get_experiment_by_name("textsweep").experiment_id])
+                if r.data.tags.get("textsweep.role") == "sweep"]
+    assert parent.info.status == "FAILED"
