@@ -284,6 +284,9 @@ def test_textsweep_multi_objective_sweep_shows_its_pareto_front(cli, home, clien
                 if r.data.tags.get("textsweep.role") == "sweep"]
     assert parent.data.tags["pareto.trials"] and "sweep/pareto_front.png" in {
         a.path for a in client.list_artifacts(parent.info.run_id, "sweep")}
+    [results] = (home / "mlruns" / "hydra" / "multiruns").glob("*/*/optimization_results.yaml")
+    solutions = OmegaConf.load(results).solutions
+    assert {tuple(s["values"]) for s in solutions} == {tuple(t.values) for t in study.best_trials}
     status = cli("sweep", "status", "quickstart", "hydra.sweeper.study_name=mo")
     assert "Pareto front (" in status.stdout, status.stdout + status.stderr[-2000:]
 
@@ -298,3 +301,29 @@ def test_textsweep_sweep_stops_when_its_first_trials_fail_the_same_way(cli, home
     [parent] = [r for r in client.search_runs([client.get_experiment_by_name("textsweep").experiment_id])
                 if r.data.tags.get("textsweep.role") == "sweep"]
     assert parent.info.status == "FAILED"
+
+
+def test_keras_pruning_callback_reports_each_epoch_and_stops_a_pruned_fit(monkeypatch):
+    from textsweep import pruning
+    from textsweep.keras_pruning import PruningCallback
+
+    study = optuna.create_study(study_name="keras", direction="minimize",
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0))
+    strong = study.ask()
+    for step in range(3):
+        strong.report(0.1, step)
+    study.tell(strong, 0.1)
+    weak = study.ask()
+    pruning.share_in_memory(study)
+    for key, value in {pruning.STORAGE_ENV: pruning.IN_MEMORY, pruning.STUDY_ENV: "keras", pruning.TRIAL_ENV: str(weak.number)}.items():
+        monkeypatch.setenv(key, value)
+
+    class Model:
+        stop_training = False
+
+    callback = PruningCallback("val_loss")
+    callback.set_model(Model())
+    callback.on_epoch_end(0, {"val_loss": 0.9})
+    assert callback.model.stop_training and callback.pruned_at == 1
+    trial = study.trials[weak.number]
+    assert trial.intermediate_values == {0: 0.9} and trial.user_attrs[pruning.PRUNED_ATTR] == 0
