@@ -147,7 +147,7 @@ class OptunaSweeper(Sweeper):
 
         self._check()
         self.directions = directions_for_any_app(self.direction_spec)
-        space = parse_search_space(self.params, arguments, allow_empty=self.extender is not None)
+        space = parse_search_space(self.params, arguments, allow_empty=True)  # as the official plugin: n_trials runs of the app
         quiet_optuna()
         storage = open_storage(self.storage) if self.storage else None
         study = optuna.create_study(study_name=self.study_name, storage=storage, directions=self.directions,
@@ -264,8 +264,6 @@ class OptunaSweeper(Sweeper):
         return params
 
     def _sweep(self, arguments: List[str]) -> Any:
-        import optuna
-
         from textsweep.search_space import parse_search_space
 
         self._check_textsweep()
