@@ -149,7 +149,11 @@ class OptunaSweeper(Sweeper):
         self.directions = directions_for_any_app(self.direction_spec)
         space = parse_search_space(self.params, arguments, allow_empty=True)  # as the official plugin: n_trials runs of the app
         quiet_optuna()
-        storage = open_storage(self.storage) if self.storage else None
+        from textsweep.stores import absolute_sqlite_url
+
+        # absolute, so that jobs which change directory (hydra.job.chdir) still reach the same SQLite file
+        url = absolute_sqlite_url(self.storage) if self.storage else None
+        storage = open_storage(url) if url else None
         study = optuna.create_study(study_name=self.study_name, storage=storage, directions=self.directions,
                                     load_if_exists=True, pruner=make_pruner(self.pruner_spec))
         self._check_study_directions(study)
@@ -165,7 +169,7 @@ class OptunaSweeper(Sweeper):
             if self._grid_exhausted(study, done):
                 break
             trials = [self._ask(study, space) for _ in range(min(self.n_jobs, self.n_trials - done))]
-            batch = [[*space.fixed, *_sampled(trial), *pruning.job_overrides(self.storage, study.study_name, trial.number)]
+            batch = [[*space.fixed, *_sampled(trial), *pruning.job_overrides(url, study.study_name, trial.number)]
                      for trial in trials]
             results = self.launch(batch)
             failed = [result for trial, result in zip(trials, results) if not self._tell_any_app(study, trial, result)]
