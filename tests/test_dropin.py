@@ -327,3 +327,28 @@ def test_keras_pruning_callback_reports_each_epoch_and_stops_a_pruned_fit(monkey
     assert callback.model.stop_training and callback.pruned_at == 1
     trial = study.trials[weak.number]
     assert trial.intermediate_values == {0: 0.9} and trial.user_attrs[pruning.PRUNED_ATTR] == 0
+
+
+@pytest.mark.parametrize("name, cls", [("tpe", "TPESampler"), ("motpe", "TPESampler"), ("random", "RandomSampler"),
+                                       ("grid", "ExhaustibleGridSampler"), ("bruteforce", "BruteForceSampler"),
+                                       ("qmc", "QMCSampler"), ("nsgaii", "NSGAIISampler"), ("nsgaiii", "NSGAIIISampler"),
+                                       ("cmaes", "CmaEsSampler"), ("gp", "GPSampler")])
+def test_every_sampler_of_the_group_builds_or_names_its_missing_package(name, cls):
+    import importlib.util
+
+    from hydra.utils import instantiate
+
+    from textsweep.compose import compose_config
+    from textsweep.errors import ConfigError
+    from textsweep.study import make_sampler
+
+    cfg = compose_config(["hydra/sweeper=optuna", f"hydra/sweeper/sampler={name}", "hydra.sweeper.sampler.seed=7"],
+                         return_hydra_config=True)
+    partial = instantiate(cfg.hydra.sweeper.sampler)
+    needs = {"cmaes": "cmaes", "gp": "torch"}.get(name)
+    if needs and importlib.util.find_spec(needs) is None:
+        with pytest.raises(ConfigError, match=f"pip install {needs}"):
+            make_sampler(partial, 0, {"x": [1, 2]})
+        return
+    sampler = make_sampler(partial, 3, {"x": [1, 2]})
+    assert type(sampler).__name__ == cls
