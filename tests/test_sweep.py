@@ -114,7 +114,7 @@ def test_a_weak_trial_is_pruned_through_the_launcher(cli, home, client, launcher
 
 def test_failing_trials_are_marked_with_their_reason_and_the_sweep_goes_on(cli, home, client):
     # A bad value that only a composed trial shows (a batch size of 0) fails that trial, not the sweep.
-    result = cli("train", "-m", *OPTUNA, "hydra.sweeper.sampler.name=grid", "hydra.sweeper.study_name=faults",
+    result = cli("train", "-m", "hydra/sweeper=optuna", "hydra/sweeper/sampler=grid", "hydra.sweeper.study_name=faults",
                  "hydra.sweeper.n_trials=4", "trainer.learning_rate=1e38,0.01", "trainer.optimizer=sgd", "model.units=4",
                  *TINY, "trainer.batch_size=0,32")
     assert result.returncode == 0, result.stderr[-3000:]

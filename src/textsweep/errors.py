@@ -29,3 +29,9 @@ class TrainingFailed(TextsweepError):
 
 class Interrupted(KeyboardInterrupt):
     """SIGTERM (a scheduler stopping the job) or SIGINT: the run ends KILLED, never FINISHED."""
+
+
+class SweepFailed(TextsweepError):
+    """A sweep's trials failed: all of them, the first few with the same error, or more than max_failure_rate."""
+
+    exit_code = 1

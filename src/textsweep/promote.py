@@ -4,7 +4,10 @@
 trials log none). Confirmed results come first: when a sweep confirmed its top trials over several seeds,
 the choice is among those trials by their mean (`confirmed_val_mean`), with the linear baseline kept in the
 running by its own score, so a single lucky seed never wins. Re-trainings made for the confirmation are
-never promoted themselves. The new version carries its run's metrics and config as tags and a description.
+never promoted themselves.
+On a multi-objective sweep (accuracy against training time), `--within D` picks the fastest
+run whose validation accuracy is at most D below the best (pareto.fastest_within); without it, the most
+accurate. The new version carries its run's metrics and config as tags and a description.
 """
 
 from textsweep.errors import ConfigError
@@ -13,7 +16,7 @@ SELECTION_METRIC = "final_val_accuracy"
 CONFIRMED_METRIC = "confirmed_val_mean"  # logged on a trial's run by the confirmation step
 
 
-def best_run(client, target: str):
+def best_run(client, target: str, within: float | None = None):
     """The best finished run with a model, in the study `target` (any experiment) or the experiment `target`."""
     runs = client.search_runs(
         [e.experiment_id for e in client.search_experiments()],
@@ -28,6 +31,10 @@ def best_run(client, target: str):
     if not candidates:
         raise ConfigError(f"{target!r} has no finished run with a logged model and {SELECTION_METRIC}: train one first "
                           "(runs with tracking.log_model=false and pruned trials have no model)")
+    if within is not None:
+        from textsweep.pareto import fastest_within
+
+        return fastest_within(candidates, within, SELECTION_METRIC)
     confirmed = [r for r in candidates if CONFIRMED_METRIC in r.data.metrics]
     if confirmed:
         candidates = confirmed + [r for r in candidates if r.data.tags.get("textsweep.role") == "baseline"]
@@ -40,10 +47,10 @@ def selection_score(run) -> float:
     return m.get(CONFIRMED_METRIC, m[SELECTION_METRIC])
 
 
-def promote(client, target: str, name: str, alias: str = "champion"):
+def promote(client, target: str, name: str, alias: str = "champion", within: float | None = None):
     import mlflow
 
-    run = best_run(client, target)
+    run = best_run(client, target, within)
     version = mlflow.register_model(run.data.tags["textsweep.model_uri"], name, await_registration_for=60,
                                     tags={"textsweep.run_id": run.info.run_id, "textsweep.promoted_from": target})
     m = run.data.metrics
@@ -68,6 +75,8 @@ def main(argv: list[str]) -> int:
     p.add_argument("target", help="a sweep (Optuna study) name or an MLflow experiment name")
     p.add_argument("--name", required=True, help="registered model name")
     p.add_argument("--alias", default="champion")
+    p.add_argument("--within", type=float, help="pick the fastest run (train_time_s) whose validation accuracy is at "
+                   "most this far below the best, e.g. 0.005 (multi-objective sweeps)")
     p.add_argument("--tracking-uri")
     args = p.parse_args(argv)
     import mlflow
@@ -77,7 +86,7 @@ def main(argv: list[str]) -> int:
 
     mlflow.set_tracking_uri(command_tracking_uri(args.tracking_uri))
     try:
-        run, version = promote(mlflow.MlflowClient(), args.target, args.name, args.alias)
+        run, version = promote(mlflow.MlflowClient(), args.target, args.name, args.alias, args.within)
     except TextsweepError as e:
         print(f"textsweep: error: {e}", file=sys.stderr)
         return 2

@@ -68,8 +68,10 @@ def to_distribution(override):
     raise ConfigError(f"hydra.sweeper.params.{key}: unsupported sweep {value!r}: use interval, range, choice or a,b,c")
 
 
-def parse_search_space(params: dict | None, arguments: list[str]) -> SearchSpace:
-    """Search space from hydra.sweeper.params and the command line (command line wins)."""
+def parse_search_space(params: dict | None, arguments: list[str], allow_empty: bool = False) -> SearchSpace:
+    """Search space from hydra.sweeper.params and the command line (command line wins).
+
+    allow_empty: a custom_search_space function suggests every parameter itself."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
@@ -89,7 +91,7 @@ def parse_search_space(params: dict | None, arguments: list[str]) -> SearchSpace
             space.distributions[key] = to_distribution(override)
         else:
             space.fixed.append(line)
-    if not space.distributions:
+    if not space.distributions and not allow_empty:
         raise ConfigError("the search space is empty: set hydra.sweeper.params (e.g. model.units: int(interval(32, 128))) or sweep a key on the command line (model.units=64,128)")
     return space
 
@@ -103,3 +105,20 @@ def override_value(value) -> str:
     if isinstance(value, str) and not value.replace("_", "").replace("-", "").replace(".", "").isalnum():
         return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
     return str(value)
+
+
+def grid_points(space: SearchSpace) -> dict:
+    """The grid sampler's grid: every choice, and every point of a range() (stop exclusive, as everywhere here)."""
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+    grid = {}
+    for key, dist in space.distributions.items():
+        if isinstance(dist, CategoricalDistribution):
+            grid[key] = list(dist.choices)
+        elif isinstance(dist, IntDistribution) and not dist.log:
+            grid[key] = list(range(dist.low, dist.high + 1, dist.step))
+        elif isinstance(dist, FloatDistribution) and dist.step is not None:
+            grid[key] = [dist.low + i * dist.step for i in range(int(round((dist.high - dist.low) / dist.step)) + 1)]
+        else:
+            raise ConfigError(f"hydra/sweeper/sampler=grid needs discrete values: {key} is {dist}; use choice() or range()")
+    return grid

@@ -62,26 +62,37 @@ def mask(url: str) -> str:
     return mask_secrets(url)
 
 
-def make_sampler(spec: dict, seed_offset: int):
-    """A resumed study with a fixed seed would repeat its first trials: offset the seed by the trials so far."""
-    import optuna
+def sampler_target(sampler) -> str:
+    """The sampler's class path, from the partial that Hydra built from hydra/sweeper/sampler (or a sampler)."""
+    cls = getattr(sampler, "func", type(sampler))
+    return f"{cls.__module__}.{cls.__qualname__}"
 
-    name = spec.get("name", "tpe")
-    seed = None if spec.get("seed") is None else int(spec["seed"]) + seed_offset
-    if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, multivariate=bool(spec.get("multivariate", False)),
-                                          n_startup_trials=int(spec.get("n_startup_trials", 10)))
-    if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
-    if name == "cmaes":
-        try:
-            import cmaes  # noqa: F401
-        except ImportError:
-            raise ConfigError("hydra.sweeper.sampler.name=cmaes needs the cmaes package: pip install cmaes") from None
-        return optuna.samplers.CmaEsSampler(seed=seed)
-    if name == "grid":
-        return None  # built by the sweeper from the search space's choices
-    raise ConfigError(f"hydra.sweeper.sampler.name={name!r} is not valid: use tpe, random, grid or cmaes")
+
+def make_sampler(sampler, seed_offset: int, grid: dict | None = None):
+    """The hydra/sweeper/sampler config, which Hydra passes as a partial, as an Optuna sampler.
+
+    A resumed study with a fixed seed would repeat its first trials: the seed is offset by the trials so far.
+    A grid sampler gets its grid (the search space's points) from the sweeper."""
+    import functools
+
+    if not isinstance(sampler, functools.partial):
+        return sampler  # a sampler built elsewhere is used as it is
+    cls, kwargs = sampler.func, {k: v for k, v in sampler.keywords.items() if v is not None}
+    kwargs.pop("n_ehvi_candidates", None)  # MOTPE's, which Optuna's multi-objective TPE does not take
+    if kwargs.get("seed") is not None:
+        kwargs["seed"] = int(kwargs["seed"]) + seed_offset
+    if issubclass(cls, optuna.samplers.GridSampler):
+        cls, kwargs["search_space"] = ExhaustibleGridSampler, grid or {}
+    for name, package in (("CmaEsSampler", "cmaes"), ("GPSampler", "torch")):
+        if cls.__name__ == name:
+            try:
+                __import__(package)
+            except ImportError:
+                raise ConfigError(f"hydra/sweeper/sampler: {name} needs the {package} package: pip install {package}") from None
+    try:
+        return cls(*sampler.args, **kwargs)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"hydra.sweeper.sampler ({cls.__name__}) cannot be built: {str(e).splitlines()[0][:300]}") from None
 
 
 def make_pruner(spec: dict | None):
@@ -120,13 +131,19 @@ def trial_id_of(study, number: int) -> int:
 class ReopenedTrial:
     """A job's handle on its trial: report per-epoch values, ask the pruner, keep a heartbeat."""
 
-    def __init__(self, storage_url: str, study_name: str, number: int, heartbeat_interval: int | None = None):
+    def __init__(self, storage_url: str | None, study_name: str, number: int, heartbeat_interval: int | None = None,
+                 study=None):
+        """From the storage URL; or, for an in-memory study of a launcher that runs jobs in this process, the study."""
         import optuna
 
-        self.storage = open_storage(storage_url, heartbeat_interval)
-        study = optuna.load_study(study_name=study_name, storage=self.storage)
-        spec = json.loads(study.user_attrs.get(PRUNER_ATTR, "{}"))
-        self.study = optuna.load_study(study_name=study_name, storage=self.storage, pruner=make_pruner(spec))
+        if study is None:
+            self.storage = open_storage(storage_url, heartbeat_interval)
+            study = optuna.load_study(study_name=study_name, storage=self.storage)
+            spec = json.loads(study.user_attrs.get(PRUNER_ATTR, "{}"))
+            study = optuna.load_study(study_name=study_name, storage=self.storage, pruner=make_pruner(spec))
+        else:
+            self.storage = study._storage
+        self.study = study
         self.number = number
         self.trial = optuna.trial.Trial(self.study, trial_id_of(self.study, number))
         self._stop = threading.Event()
@@ -144,7 +161,9 @@ class ReopenedTrial:
             self._stop.wait(interval)
 
     def report(self, value: float, step: int) -> bool:
-        """Report the epoch's value; True when the pruner says stop."""
+        """Report the epoch's value; True when the pruner says stop. Optuna prunes single-objective studies only."""
+        if len(self.study.directions) > 1:
+            return False
         self.trial.report(value, step)
         return self.trial.should_prune()
 

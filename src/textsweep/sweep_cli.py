@@ -83,7 +83,11 @@ def status(name: str, overrides: list[str]) -> int:
     counts = {s: sum(t.state.name == s for t in trials) for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")}
     print(f"study {study_name} ({len(trials)} trials): " + ", ".join(f"{n.lower()} {c}" for n, c in counts.items()))
     complete = [t for t in trials if t.state.name == "COMPLETE"]
-    if complete:
+    from textsweep.pareto import front_lines, is_multi_objective
+
+    if complete and is_multi_objective(study):
+        print("\n".join(front_lines(study)))
+    elif complete:
         best = study.best_trial
         print(f"best {sweeper.objective} = {best.value:.4f} (trial {best.number})")
         for key, value in best.params.items():

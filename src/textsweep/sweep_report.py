@@ -22,8 +22,14 @@ def plot_pngs(study, folder: Path) -> list[Path]:
     from optuna.visualization import matplotlib as ovm
 
     complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-    plots = {"optimization_history.png": ovm.plot_optimization_history}
-    if len(complete) >= 2:
+    if len(study.directions) > 1:  # multi-objective: the front is the result (the other plots need one target)
+        from textsweep.pareto import objectives_of
+
+        names = objectives_of(study)
+        plots = {"pareto_front.png": lambda s: ovm.plot_pareto_front(s, target_names=names)}
+    else:
+        plots = {"optimization_history.png": ovm.plot_optimization_history}
+    if len(complete) >= 2 and len(study.directions) == 1:
         plots["parallel_coordinate.png"] = ovm.plot_parallel_coordinate
         if len({tuple(sorted(t.params.items())) for t in complete}) >= 2 and len(complete[0].params) >= 1:
             plots["param_importances.png"] = ovm.plot_param_importances

@@ -92,11 +92,17 @@ def summary_lines(study, objective: str, trials_run: int, seconds: float, run_id
     """The end of a sweep, as a person wants it: the best, how it compares, where to look next."""
     from textsweep import confirm
 
+    from textsweep.pareto import front_lines, is_multi_objective
+
     trials = study.get_trials(deepcopy=False)
     states = {s: sum(t.state.name == s for t in trials) for s in ("COMPLETE", "PRUNED", "FAIL")}
-    maximize = study.direction.name == "MAXIMIZE"
     lines = [f"study {study.study_name}: {trials_run} trial(s) run now in {seconds / 60:.1f} min; {len(trials)} in all "
              f"({states['COMPLETE']} complete, {states['PRUNED']} pruned, {states['FAIL']} failed)"]
+    if is_multi_objective(study):
+        return lines + front_lines(study) + [
+            f"next: textsweep sweep status {study.study_name}   |   textsweep promote {study.study_name} --name <model> "
+            "--within 0.005  (the fastest model within 0.005 of the best accuracy)"]
+    maximize = study.direction.name == "MAXIMIZE"
     complete = [t for t in trials if t.state.name == "COMPLETE" and t.value is not None]
     if not complete:
         return lines + ["no trial has completed yet"]

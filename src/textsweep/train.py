@@ -226,7 +226,8 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
         run_name, val_accuracy, test_accuracy, epochs_run, seconds, trainable + non_trainable, run_id,
         f" (pruned at epoch {pruned_at})" if pruned_at else "", " (data from cache)" if data.from_cache else "",
     )
-    return {**{k: float(v) for k, v in final.items()}, "pruned_at_epoch": float(pruned_at or 0), "run_id": run_id}
+    return {**{k: float(v) for k, v in final.items()}, "params_trainable": float(trainable),  # an objective of multi-objective sweeps
+            "pruned_at_epoch": float(pruned_at or 0), "run_id": run_id}
 
 
 def log_explanations(cfg, client, run_id: str, classifier, data, in_sweep: bool) -> None:

@@ -1,19 +1,113 @@
-# textsweep's Optuna sweeper for Hydra: `hydra/sweeper=optuna`.
-# Hydra imports every module under hydra_plugins/ at start-up, so this one only registers the typed
-# config; the sweeper is .sweeper.OptunaSweeper (Hydra accepts plugin classes only from hydra_plugins). (No `from __future__ import
-# annotations` here: it breaks Hydra's scan of dataclasses in plugin modules.)
+# textsweep's Optuna sweeper for Hydra: `hydra/sweeper=optuna`, with hydra-optuna-sweeper's configuration surface.
+# Hydra imports every module under hydra_plugins/ at start-up, so this one only registers the typed configs;
+# the sweeper is .sweeper.OptunaSweeper (Hydra accepts plugin classes only from hydra_plugins). (No `from
+# __future__ import annotations` here: it breaks Hydra's scan of dataclasses in plugin modules.)
+#
+# The samplers are the official plugin's config group `hydra/sweeper/sampler`, `_target_`-style, so a config
+# written for hydra-optuna-sweeper (`override hydra/sweeper/sampler: nsgaii`, `sampler: {seed: 123}`) composes
+# unchanged. Their arguments are Optuna 5's; a null argument is left to Optuna's own default.
 from dataclasses import dataclass, field
-from typing import Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING
 
 
 @dataclass
-class SamplerConf:
-    name: str = "tpe"  # tpe | random | grid | cmaes (needs the cmaes package)
-    seed: Optional[int] = 42  # offset by the number of existing trials when a study resumes
-    multivariate: bool = False  # tpe
-    n_startup_trials: int = 10  # tpe: random trials before the model kicks in
+class SamplerConfig:
+    _target_: str = MISSING
+    # Hydra builds the sweeper's arguments recursively: the sweeper gets the sampler as a partial, and completes
+    # it with the grid (grid sampler) and a seed offset (a resumed study)
+    _partial_: bool = True
+    # Unlike the official plugin (seed null), a sweep is reproducible by default. A resumed study offsets the seed
+    # by its number of trials, so it never repeats them.
+    seed: Optional[int] = 42
+
+
+@dataclass
+class TPESamplerConfig(SamplerConfig):
+    _target_: str = "optuna.samplers.TPESampler"
+    n_startup_trials: int = 10
+    n_ei_candidates: int = 24
+    multivariate: Optional[bool] = None
+    group: bool = False
+    constant_liar: bool = True  # Optuna 5's default: batches of n_jobs > 1 do not ask the same point
+    # deprecated in Optuna 4.9 (removed in 6): accepted for configs written for the official plugin
+    consider_prior: Optional[bool] = None
+    prior_weight: Optional[float] = None
+    consider_magic_clip: Optional[bool] = None
+    consider_endpoints: Optional[bool] = None
+    warn_independent_sampling: Optional[bool] = None
+
+
+@dataclass
+class MOTPESamplerConfig(TPESamplerConfig):
+    # Optuna 4 removed MOTPESampler: its TPESampler is multi-objective. The official plugin's `motpe` maps to it.
+    n_ehvi_candidates: Optional[int] = None  # MOTPE's argument, accepted and ignored
+
+
+@dataclass
+class RandomSamplerConfig(SamplerConfig):
+    _target_: str = "optuna.samplers.RandomSampler"
+
+
+@dataclass
+class GridSamplerConfig(SamplerConfig):
+    # the grid is the search space: every choice(), every range() point (stop exclusive)
+    _target_: str = "optuna.samplers.GridSampler"
+
+
+@dataclass
+class BruteForceSamplerConfig(SamplerConfig):
+    _target_: str = "optuna.samplers.BruteForceSampler"
+    avoid_premature_stop: bool = False
+
+
+@dataclass
+class CmaEsSamplerConfig(SamplerConfig):
+    _target_: str = "optuna.samplers.CmaEsSampler"  # needs `pip install cmaes`
+    x0: Optional[Dict[str, Any]] = None
+    sigma0: Optional[float] = None
+    n_startup_trials: int = 1
+    warn_independent_sampling: bool = True
+    consider_pruned_trials: bool = False
+    restart_strategy: Optional[str] = None
+    popsize: Optional[int] = None
+    inc_popsize: int = -1
+    use_separable_cma: bool = False
+    with_margin: bool = False
+    lr_adapt: bool = False
+
+
+@dataclass
+class NSGAIISamplerConfig(SamplerConfig):
+    _target_: str = "optuna.samplers.NSGAIISampler"
+    population_size: int = 50
+    mutation_prob: Optional[float] = None
+    crossover_prob: float = 0.9
+    swapping_prob: float = 0.5
+
+
+@dataclass
+class NSGAIIISamplerConfig(NSGAIISamplerConfig):
+    _target_: str = "optuna.samplers.NSGAIIISampler"
+    dividing_parameter: int = 3
+
+
+@dataclass
+class QMCSamplerConfig(SamplerConfig):
+    _target_: str = "optuna.samplers.QMCSampler"
+    qmc_type: str = "sobol"  # sobol | halton | lhs
+    scramble: bool = False
+    warn_asynchronous_seeding: bool = True
+    warn_independent_sampling: bool = True
+
+
+@dataclass
+class GPSamplerConfig(SamplerConfig):
+    _target_: str = "optuna.samplers.GPSampler"  # needs `pip install torch`
+    n_startup_trials: int = 10
+    deterministic_objective: bool = False
 
 
 @dataclass
@@ -37,21 +131,42 @@ class ConfirmConf:
 @dataclass
 class OptunaSweeperConf:
     _target_: str = "hydra_plugins.textsweep_optuna_sweeper.sweeper.OptunaSweeper"
-    sampler: SamplerConf = field(default_factory=SamplerConf)
-    pruner: PrunerConf = field(default_factory=PrunerConf)
-    direction: str = "maximize"
-    objective: str = "val_accuracy"  # val_accuracy | val_loss: validation only, never test
-    storage: Optional[str] = None  # null = sqlite:///<home>/mlruns/optuna.db
-    study_name: Optional[str] = None  # null = experiment_name
-    n_trials: int = 20  # per invocation: running the sweep again adds n_trials more
-    timeout: Optional[float] = None  # seconds; no new batch starts after it
+    defaults: List[Any] = field(default_factory=lambda: [{"sampler": "tpe"}])
+
+    # --- hydra-optuna-sweeper's keys -----------------------------------------------------------------------------
+    sampler: Any = MISSING  # the hydra/sweeper/sampler group: tpe | random | grid | cmaes | nsgaii | nsgaiii | qmc | gp | bruteforce | motpe
+    # minimize | maximize, or a list of them for a multi-objective study. null: textsweep's app takes it from
+    # the objective (val_accuracy: maximize, val_loss: minimize, ...); any other app minimizes, as the official plugin
+    direction: Any = None
+    storage: Optional[str] = None  # null: textsweep's app sqlite:///<home>/mlruns/optuna.db; any other app in memory
+    study_name: Optional[str] = None  # null: textsweep's app experiment_name; any other app Optuna's generated name
+    n_trials: int = 20  # per invocation: running a persistent study again adds n_trials more
     n_jobs: int = 1  # trials asked per batch and run through Hydra's launcher (hydra/launcher=joblib)
-    max_retries: int = 1  # retries of a trial whose process died (detected by heartbeat)
-    heartbeat_interval: int = 10  # seconds; a RUNNING trial silent for 4x this is failed and retried
-    enqueue_baseline: bool = True  # first trial of a new study: the composed config's own values
-    baseline: bool = True  # train the linear bag-of-n-grams baseline once per study; report the best trial against it
-    confirm: ConfirmConf = field(default_factory=ConfirmConf)
-    params: Dict[str, str] = field(default_factory=dict)  # the search space, hydra-optuna-sweeper's grammar
+    # the largest share of a batch's trials that may fail before the sweep stops with the job's error.
+    # null: 0.0 for any app (the official default), 1.0 for textsweep's app, which stops instead after its
+    # first 3 trials fail with the same error
+    max_failure_rate: Optional[float] = None
+    custom_search_space: Optional[str] = None  # dotted path to fn(cfg, trial) that suggests more params ('.fn': the app's module)
+    params: Optional[Dict[str, Any]] = None  # the search space, hydra-optuna-sweeper's grammar
+    experiment_sequence: Optional[str] = None  # the official plugin's development branch: accepted, not used
+
+    # --- textsweep's keys ----------------------------------------------------------------------------------------
+    pruner: PrunerConf = field(default_factory=PrunerConf)
+    # textsweep's app only: what a trial's value is (val_accuracy | val_loss | train_time_s | params), or a list for
+    # a multi-objective study (e.g. [val_accuracy, train_time_s]). Validation metrics only: the test split never selects
+    objective: Any = "val_accuracy"
+    timeout: Optional[float] = None  # seconds; no new batch starts after it
+    max_retries: int = 1  # textsweep's app: retries of a trial whose process died (detected by heartbeat)
+    heartbeat_interval: int = 10  # textsweep's app: seconds; a RUNNING trial silent for 4x this is failed and retried
+    enqueue_baseline: bool = True  # textsweep's app: first trial of a new study is the composed config's own values
+    baseline: bool = True  # textsweep's app: train the linear bag-of-n-grams baseline once per study
+    confirm: ConfirmConf = field(default_factory=ConfirmConf)  # textsweep's app: re-train the top trials over seeds
 
 
-ConfigStore.instance().store(group="hydra/sweeper", name="optuna", node=OptunaSweeperConf, provider="textsweep")
+_store = ConfigStore.instance()
+_store.store(group="hydra/sweeper", name="optuna", node=OptunaSweeperConf, provider="textsweep")
+for _name, _node in {"tpe": TPESamplerConfig, "motpe": MOTPESamplerConfig, "random": RandomSamplerConfig,
+                     "grid": GridSamplerConfig, "bruteforce": BruteForceSamplerConfig, "cmaes": CmaEsSamplerConfig,
+                     "nsgaii": NSGAIISamplerConfig, "nsgaiii": NSGAIIISamplerConfig, "qmc": QMCSamplerConfig,
+                     "gp": GPSamplerConfig}.items():
+    _store.store(group="hydra/sweeper/sampler", name=_name, node=_node, provider="textsweep")

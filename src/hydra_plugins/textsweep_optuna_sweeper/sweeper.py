@@ -1,8 +1,14 @@
 """textsweep's Hydra sweeper on Optuna 5: ask a batch, launch it through Hydra's launcher, tell the results.
 
-Unlike hydra-optuna-sweeper (optuna<3, no pruning), each job reopens its own trial from the shared
-storage (study name + trial number), so pruning works with any launcher. Studies persist: running the
-same sweep again adds `n_trials` more. One MLflow parent run per invocation groups the trials' runs.
+It takes hydra-optuna-sweeper's configuration (the hydra/sweeper/sampler group, direction, params,
+custom_search_space, max_failure_rate, ...) and sweeps any Hydra app that returns a float, or a list for a
+multi-objective study, writing optimization_results.yaml as the official plugin does. Any app can prune
+through textsweep.pruning.
+
+textsweep's own app (its config has the `optuna:` trial node) gets more: each job reopens its own trial from
+the shared storage (study name + trial number), so pruning works with any launcher; studies persist, and
+running the same sweep again adds `n_trials` more; heartbeats retry killed trials; one MLflow parent run per
+invocation groups the trials' runs; the linear baseline, the confirmation of the winner and a summary.
 """
 
 import json
@@ -16,25 +22,41 @@ from hydra.core.utils import JobStatus
 from hydra.plugins.sweeper import Sweeper
 from omegaconf import DictConfig, OmegaConf
 
-from textsweep.errors import ConfigError, TextsweepError
+from textsweep.errors import ConfigError, SweepFailed, TextsweepError
 
 log = logging.getLogger("textsweep.sweep")
+SAME_FAILURES_STOP = 3  # textsweep's app: the first trials all failing with one error will not get better
+
+
+def is_textsweep_app(config) -> bool:
+    """textsweep's own app: its config carries the trial node that the sweeper fills in (schema.OptunaTrialConfig)."""
+    node = config.get("optuna") if isinstance(config, DictConfig) else None
+    return isinstance(node, DictConfig) and "trial_number" in node and "parent_run_id" in node
 
 
 class OptunaSweeper(Sweeper):
-    def __init__(self, sampler, pruner, direction, objective, storage, study_name, n_trials, timeout, n_jobs,
-                 max_retries, heartbeat_interval, enqueue_baseline, params, baseline=True, confirm=None):
+    def __init__(self, sampler, direction=None, storage=None, study_name=None, n_trials=20, n_jobs=1,
+                 max_failure_rate=None, custom_search_space=None, params=None, experiment_sequence=None,
+                 pruner=None, objective="val_accuracy", timeout=None, max_retries=1, heartbeat_interval=10,
+                 enqueue_baseline=True, baseline=True, confirm=None):
         super().__init__()
-        self.sampler_spec = _plain(sampler)
-        self.pruner_spec = _plain(pruner)
-        self.direction, self.objective = direction, objective
+        from textsweep.objectives import as_list
+
+        self.sampler = sampler  # a partial of the sampler class (hydra/sweeper/sampler), completed per study
+        self.pruner_spec = _plain(pruner) or {"name": "none"}
+        self.direction_spec = as_list(_plain(direction))
+        self.objectives = [str(o) for o in as_list(_plain(objective))] or ["val_accuracy"]
+        self.objective = self.objectives[0]  # the per-epoch one: pruning, early stopping, baseline, confirmation
+        self.directions = []
         self.storage, self.study_name = storage, study_name
         self.n_trials, self.timeout, self.n_jobs = n_trials, timeout, n_jobs
+        self.max_failure_rate, self.custom_search_space = max_failure_rate, custom_search_space
         self.max_retries, self.heartbeat_interval = max_retries, heartbeat_interval
         self.enqueue_baseline = enqueue_baseline
         self.baseline, self.confirm = baseline, _plain(confirm) or {"top_k": 0, "seeds": 3}
         self.params = _plain(params) or {}
         self.hydra_context = self.config = self.launcher = None
+        self.extender = None
         self.job_idx = 0
 
     def setup(self, *, hydra_context, task_function, config: DictConfig) -> None:
@@ -48,68 +70,190 @@ class OptunaSweeper(Sweeper):
 
         try:
             with signals_as_interrupt():  # a scheduler's stop between trials also ends the sweep cleanly
-                return self._sweep(arguments)
+                if is_textsweep_app(self.config):
+                    return self._sweep(arguments)
+                return self._sweep_any_app(arguments)
         except TextsweepError as e:
             print(f"textsweep: error: {e}", file=sys.stderr)
             sys.exit(e.exit_code)
 
-    # --- the sweep ---------------------------------------------------------------------------------
+    # --- what every app gets -----------------------------------------------------------------------------------
 
     def _check(self) -> None:
-        from textsweep.study import OBJECTIVES
-
         if self.n_trials is None or self.n_trials < 1:
             raise ConfigError(f"hydra.sweeper.n_trials={self.n_trials} must be >= 1")
         if self.n_jobs < 1:
             raise ConfigError(f"hydra.sweeper.n_jobs={self.n_jobs} must be >= 1")
-        if self.direction not in ("maximize", "minimize"):
-            raise ConfigError(f"hydra.sweeper.direction={self.direction!r} is not valid: use maximize or minimize")
-        if self.objective not in OBJECTIVES:
-            raise ConfigError(f"hydra.sweeper.objective={self.objective!r} is not valid: use one of {', '.join(OBJECTIVES)} "
-                              "(validation metrics only: the test split never selects)")
         if self.timeout is not None and self.timeout <= 0:
             raise ConfigError(f"hydra.sweeper.timeout={self.timeout} must be > 0 seconds (or null)")
+        if self.max_failure_rate is not None and not 0.0 <= self.max_failure_rate <= 1.0:
+            raise ConfigError(f"hydra.sweeper.max_failure_rate={self.max_failure_rate} must be in [0, 1] (or null)")
+        import optuna
+
+        if not callable(self.sampler) and not isinstance(self.sampler, optuna.samplers.BaseSampler):
+            raise ConfigError("hydra.sweeper.sampler has no _target_: pick one with hydra/sweeper/sampler=tpe "
+                              "(random, grid, cmaes, nsgaii, nsgaiii, qmc, gp, bruteforce)")
+        if self.custom_search_space:
+            self.extender = _custom_search_space(self.custom_search_space)
+
+    def _sampler(self, space, trials_so_far: int):
+        from textsweep.search_space import grid_points
+        from textsweep.study import make_sampler, sampler_target
+
+        grid = grid_points(space) if sampler_target(self.sampler).endswith("GridSampler") else None
+        return make_sampler(self.sampler, trials_so_far, grid)
+
+    def _check_study_directions(self, study) -> None:
+        found = [d.name.lower() for d in study.directions]
+        if found != self.directions:
+            raise ConfigError(f"study {study.study_name!r} exists with direction {found}: keep "
+                              f"hydra.sweeper.direction={found if len(found) > 1 else found[0]} or use another study_name")
+
+    def _ask(self, study, space):
+        """A trial with the search space's values, and those that custom_search_space suggests (define-by-run)."""
+        trial = study.ask(space.distributions)
+        if self.extender is not None:
+            self.extender(self.config, trial)
+        return trial
+
+    def _grid_exhausted(self, study, done: int) -> bool:
+        import optuna
+
+        if isinstance(study.sampler, optuna.samplers.GridSampler) and study.sampler.is_exhausted(study):
+            log.info("the grid is exhausted after %d trial(s)", done)
+            return True
+        return False
+
+    def _too_many_failures(self, failed: int, launched: int, default_rate: float) -> bool:
+        rate = default_rate if self.max_failure_rate is None else self.max_failure_rate
+        return failed > 0 and failed / launched > rate
+
+    def launch(self, batch: list[list[str]]) -> list:
+        """Run override lists as Hydra jobs through the configured launcher (trials and extra jobs alike)."""
+        results = self.launcher.launch(batch, initial_job_idx=self.job_idx)
+        self.job_idx += len(batch)
+        return results
+
+    # --- any Hydra app -------------------------------------------------------------------------------------------
+
+    def _sweep_any_app(self, arguments: List[str]) -> Any:
+        """hydra-optuna-sweeper's behaviour, on Optuna 5, with pruning through textsweep.pruning."""
+        import optuna
+
+        from textsweep import pruning
+        from textsweep.objectives import directions_for_any_app, write_results
+        from textsweep.search_space import parse_search_space
+        from textsweep.study import PRUNER_ATTR, make_pruner, open_storage, quiet_optuna
+
+        self._check()
+        self.directions = directions_for_any_app(self.direction_spec)
+        space = parse_search_space(self.params, arguments, allow_empty=True)  # as the official plugin: n_trials runs of the app
+        quiet_optuna()
+        from textsweep.stores import absolute_sqlite_url
+
+        # absolute, so that jobs which change directory (hydra.job.chdir) still reach the same SQLite file
+        url = absolute_sqlite_url(self.storage) if self.storage else None
+        storage = open_storage(url) if url else None
+        study = optuna.create_study(study_name=self.study_name, storage=storage, directions=self.directions,
+                                    load_if_exists=True, pruner=make_pruner(self.pruner_spec))
+        self._check_study_directions(study)
+        study.sampler = self._sampler(space, len(study.trials))
+        if storage is None:
+            pruning.share_in_memory(study)
+        else:
+            study.set_user_attr(PRUNER_ATTR, json.dumps(self.pruner_spec))
+        log.info("Study name: %s, storage: %s, sampler: %s, directions: %s", study.study_name,
+                 _mask(self.storage) if self.storage else "in memory", type(study.sampler).__name__, self.directions)
+        done, returns, started = 0, [], time.monotonic()
+        while done < self.n_trials and (self.timeout is None or time.monotonic() - started < self.timeout):
+            if self._grid_exhausted(study, done):
+                break
+            trials = [self._ask(study, space) for _ in range(min(self.n_jobs, self.n_trials - done))]
+            batch = [[*space.fixed, *_sampled(trial), *pruning.job_overrides(url, study.study_name, trial.number)]
+                     for trial in trials]
+            results = self.launch(batch)
+            failed = [result for trial, result in zip(trials, results) if not self._tell_any_app(study, trial, result)]
+            if self._too_many_failures(len(failed), len(results), default_rate=0.0):
+                log.error("%d of %d trial(s) in a batch failed, more than max_failure_rate=%s", len(failed), len(results),
+                          self.max_failure_rate if self.max_failure_rate is not None else 0.0)
+                for result in failed:
+                    result.return_value  # re-raises the job's own error, as the official plugin does
+            returns.append(results)
+            done += len(trials)
+        path = write_results(study, self.config.hydra.sweep.dir)
+        if path is None:
+            raise SweepFailed(f"no trial of study {study.study_name!r} completed ({done} run now): see the jobs' errors above")
+        self._log_best(study)
+        return returns
+
+    def _tell_any_app(self, study, trial, result) -> bool:
+        """Tell the trial's outcome; False when it failed."""
+        import optuna
+
+        from textsweep.objectives import values_of
+        from textsweep.pruning import PRUNED_ATTR
+        from textsweep.study import trial_id_of
+
+        error = None if result.status == JobStatus.COMPLETED else result._return_value
+        pruned = isinstance(error, optuna.TrialPruned) or PRUNED_ATTR in study._storage.get_trial_user_attrs(
+            trial_id_of(study, trial.number))
+        if pruned:
+            study.tell(trial, state=_state("PRUNED"), skip_if_finished=True)
+            return True
+        if error is None:
+            try:
+                study.tell(trial, values_of(result.return_value, len(self.directions)), skip_if_finished=True)
+                return True
+            except ValueError as e:
+                error = e
+        log.warning("Failed experiment: %s", error)
+        _tell_failed(study, trial, getattr(error, "reason", type(error).__name__), str(error))
+        return False
+
+    def _log_best(self, study) -> None:
+        if len(study.directions) == 1:
+            log.info("Best parameters: %s", study.best_trial.params)
+            log.info("Best value: %s", study.best_trial.value)
+        else:
+            log.info("Number of Pareto solutions: %d", len(study.best_trials))
+            for t in study.best_trials:
+                log.info("    Values: %s, Params: %s", t.values, t.params)
+
+    # --- textsweep's app ----------------------------------------------------------------------------------------
+
+    def _check_textsweep(self) -> None:
+        from textsweep.objectives import objectives_and_directions
+
+        self._check()
+        self.objectives, self.directions = objectives_and_directions(self.objectives, self.direction_spec)
         if self.confirm.get("top_k", 0) < 0 or (self.confirm.get("top_k") and self.confirm.get("seeds", 0) < 2):
             raise ConfigError(f"hydra.sweeper.confirm={self.confirm}: top_k must be >= 0 and seeds >= 2 (the trial's own "
                               "run counts as the first seed)")
+        if self.confirm.get("top_k") and len(self.objectives) > 1:
+            raise ConfigError("hydra.sweeper.confirm re-trains the best trials of one objective: set confirm.top_k=0 "
+                              f"for the multi-objective {self.objectives}")
 
     def _open_study(self, space):
         import optuna
 
-        from textsweep.study import PRUNER_ATTR, make_pruner, make_sampler, open_storage, resolve_storage_url
+        from textsweep.pareto import OBJECTIVES_ATTR
+        from textsweep.study import PRUNER_ATTR, make_pruner, open_storage, resolve_storage_url
         from textsweep.tracking import home_dir
 
         self.storage_url = resolve_storage_url(self.storage, home_dir(self.config))
         self.name = self.study_name or self.config.experiment_name
         storage = open_storage(self.storage_url, self.heartbeat_interval, max_retries=self.max_retries)
         pruner = make_pruner(self.pruner_spec)
-        make_sampler(self.sampler_spec, 0)  # validates the sampler spec before the study is touched
+        self._sampler(space, 0)  # validates the sampler before the study is touched
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.create_study(study_name=self.name, storage=storage, direction=self.direction,
+        study = optuna.create_study(study_name=self.name, storage=storage, directions=self.directions,
                                     load_if_exists=True, pruner=pruner)
-        if study.direction.name.lower() != self.direction:
-            raise ConfigError(f"study {self.name!r} exists with direction {study.direction.name.lower()}: "
-                              f"keep hydra.sweeper.direction={study.direction.name.lower()} or use another study_name")
-        sampler = self._grid_sampler(space) if self.sampler_spec.get("name") == "grid" else make_sampler(self.sampler_spec, len(study.trials))
-        study.sampler = sampler
+        self._check_study_directions(study)
+        study.sampler = self._sampler(space, len(study.trials))
         study.set_user_attr(PRUNER_ATTR, json.dumps(self.pruner_spec))
+        study.set_user_attr(OBJECTIVES_ATTR, json.dumps(self.objectives))
         optuna.storages.fail_stale_trials(study)  # trials of killed jobs: FAIL, retried by the callback
         return study
-
-    def _grid_sampler(self, space):
-        from optuna.distributions import CategoricalDistribution, IntDistribution
-
-        from textsweep.study import ExhaustibleGridSampler
-
-        grid = {}
-        for key, dist in space.distributions.items():
-            if isinstance(dist, CategoricalDistribution):
-                grid[key] = list(dist.choices)
-            elif isinstance(dist, IntDistribution) and not dist.log:
-                grid[key] = list(range(dist.low, dist.high + 1, dist.step))
-            else:
-                raise ConfigError(f"hydra.sweeper.sampler.name=grid needs discrete values: {key} is {dist}; use choice() or range()")
-        return ExhaustibleGridSampler(grid, seed=self.sampler_spec.get("seed"))
 
     def _baseline(self, space) -> dict:
         """The composed config's own values for the searched keys: the tutorial's settings anchor the sweep."""
@@ -124,14 +268,12 @@ class OptunaSweeper(Sweeper):
         return params
 
     def _sweep(self, arguments: List[str]) -> Any:
-        import optuna
-
         from textsweep.search_space import parse_search_space
 
-        self._check()
+        self._check_textsweep()
         from textsweep.sweep_steps import check_space
 
-        space = parse_search_space(self.params, arguments)
+        space = parse_search_space(self.params, arguments, allow_empty=self.extender is not None)
         check_space(self, space)
         study = self._open_study(space)
         before = len(study.trials)
@@ -149,14 +291,13 @@ class OptunaSweeper(Sweeper):
         if self.baseline:
             train_baseline_once(self, study, space, tracker)
         log.info("study %s in %s: %d trial(s) so far; running %d more", self.name, _mask(self.storage_url), before, self.n_trials)
-        started, done, returns, asked = time.monotonic(), 0, [], set()
+        started, done, returns, asked, failures = time.monotonic(), 0, [], set(), []
         try:
             while done < self.n_trials and (self.timeout is None or time.monotonic() - started < self.timeout):
-                if isinstance(study.sampler, optuna.samplers.GridSampler) and study.sampler.is_exhausted(study):
-                    log.info("the grid is exhausted after %d trial(s)", done)
+                if self._grid_exhausted(study, done):
                     break
                 batch_size = min(self.n_jobs, self.n_trials - done)
-                trials = [study.ask(space.distributions) for _ in range(batch_size)]
+                trials = [self._ask(study, space) for _ in range(batch_size)]
                 asked.update(t.number for t in trials)
                 batch = [self._overrides(space, trial, tracker.run_id) for trial in trials]
                 try:
@@ -166,11 +307,12 @@ class OptunaSweeper(Sweeper):
                         _tell_failed(study, trial, "invalid_config", str(e))
                     raise ConfigError(f"a trial's overrides do not compose ({str(e).splitlines()[0]}): check hydra.sweeper.params") from None
                 results = self.launch(batch)
-                for trial, result in zip(trials, results):
-                    self._record(study, trial, result)
+                failed = [f for f in (self._record(study, trial, result) for trial, result in zip(trials, results)) if f]
+                failures += failed
                 returns.append(results)
                 done += batch_size
                 tracker.progress(study, done, self.n_trials)
+                self._stop_on_failures(failures, done, failed, len(results))
         except KeyboardInterrupt:
             for t in study.get_trials(deepcopy=False):
                 if t.state.name == "RUNNING" and t.number in asked:
@@ -191,15 +333,23 @@ class OptunaSweeper(Sweeper):
                 raise
         tracker.finish(study, status="FINISHED")
         if not ran:
-            raise TextsweepError(f"all {done} trial(s) of study {self.name!r} failed: see `textsweep sweep status` and the FAILED runs in MLflow")
+            raise SweepFailed(f"all {done} trial(s) of study {self.name!r} failed: see `textsweep sweep status` and the FAILED runs in MLflow")
+        from textsweep.objectives import write_results
+
+        write_results(study, self.config.hydra.sweep.dir)
         print_summary(self, study, tracker, done, time.monotonic() - started)
         return returns
 
-    def launch(self, batch: list[list[str]]) -> list:
-        """Run override lists as Hydra jobs through the configured launcher (trials and extra jobs alike)."""
-        results = self.launcher.launch(batch, initial_job_idx=self.job_idx)
-        self.job_idx += len(batch)
-        return results
+    def _stop_on_failures(self, failures: list[tuple[str, str]], done: int, failed: list, launched: int) -> None:
+        """Stop when the first trials all fail the same way (a broken setup, not a bad point of the space), or when
+        a batch fails more than max_failure_rate (1.0 for textsweep's app unless set: failed trials are recorded)."""
+        if done >= SAME_FAILURES_STOP and len(failures) == done and len(set(failures[:SAME_FAILURES_STOP])) == 1:
+            reason, message = failures[0]
+            raise SweepFailed(f"the first {done} trials failed with the same error ({reason}: {message.splitlines()[0][:300] if message else ''}): "
+                              "fix it and run the sweep again (`textsweep sweep status` lists the failed trials)")
+        if self._too_many_failures(len(failed), launched, default_rate=1.0):
+            raise SweepFailed(f"{len(failed)} of {launched} trial(s) of a batch failed, more than hydra.sweeper.max_failure_rate="
+                              f"{self.max_failure_rate} (last: {failed[-1][0]}: {failed[-1][1].splitlines()[0][:300] if failed[-1][1] else ''})")
 
     def context_overrides(self, parent_run_id: str) -> list[str]:
         """What tells a job it belongs to this sweep: the study, the parent run, the objective."""
@@ -210,27 +360,28 @@ class OptunaSweeper(Sweeper):
                 f"optuna.heartbeat_interval={self.heartbeat_interval}"]
 
     def _overrides(self, space, trial, parent_run_id: str) -> list[str]:
-        from textsweep.search_space import override_value
+        return [*space.fixed, *_sampled(trial), *self.context_overrides(parent_run_id), f"optuna.trial_number={trial.number}"]
 
-        sampled = [f"{key}={override_value(trial.params[key])}" for key in space.distributions]
-        return [*space.fixed, *sampled, *self.context_overrides(parent_run_id), f"optuna.trial_number={trial.number}"]
-
-    def _record(self, study, trial, result) -> None:
-        from textsweep.study import OBJECTIVES
+    def _record(self, study, trial, result) -> tuple[str, str] | None:
+        """Tell the trial's outcome; (reason, message) when it failed."""
+        from textsweep.objectives import metric_values
 
         if result.status == JobStatus.COMPLETED:
             metrics = result.return_value or {}
             if metrics.get("pruned_at_epoch"):
                 study.tell(trial, state=_state("PRUNED"), skip_if_finished=True)
-                return
-            value = metrics.get(OBJECTIVES[self.objective])
-            if value is None or not math.isfinite(value):
-                _tell_failed(study, trial, "no_objective", f"the job returned no finite {self.objective}")
+                return None
+            values = metric_values(metrics, self.objectives)
+            if values is None or not all(math.isfinite(v) for v in values):
+                failure = ("no_objective", f"the job returned no finite {', '.join(self.objectives)}")
             else:
-                study.tell(trial, value, skip_if_finished=True)
+                study.tell(trial, values, skip_if_finished=True)
+                return None
         else:
             error = result._return_value  # the job's exception (return_value would re-raise it)
-            _tell_failed(study, trial, getattr(error, "reason", type(error).__name__), str(error))
+            failure = (getattr(error, "reason", type(error).__name__), str(error))
+        _tell_failed(study, trial, *failure)
+        return failure
 
 
 class SweepTracker:
@@ -241,18 +392,20 @@ class SweepTracker:
         self.client = self.experiment_id = self.run_id = None
 
     def start(self, space) -> None:
+        from textsweep.study import sampler_target
         from textsweep.tracking import log_params, open_experiment
 
         self.client, self.experiment_id = open_experiment(self.config)
         s = self.sweeper
         run = self.client.create_run(self.experiment_id, run_name=f"sweep-{self.study_name}", tags={
             "textsweep.sweep": self.study_name, "optuna.study": self.study_name, "textsweep.role": "sweep",
-            "mlflow.note.content": f"Optuna study {self.study_name}: {s.n_trials} trial(s), sampler {s.sampler_spec.get('name')}, pruner {s.pruner_spec.get('name')}",
+            "mlflow.note.content": f"Optuna study {self.study_name}: {s.n_trials} trial(s), sampler {sampler_target(s.sampler).rsplit('.', 1)[-1]}, pruner {s.pruner_spec.get('name')}",
         })
         self.run_id = run.info.run_id
-        params = {"sweep.direction": s.direction, "sweep.objective": s.objective, "sweep.n_trials": s.n_trials,
+        params = {"sweep.direction": ",".join(s.directions), "sweep.objective": ",".join(s.objectives), "sweep.n_trials": s.n_trials,
                   "sweep.n_jobs": s.n_jobs, "sweep.storage": _mask(s.storage_url),
-                  **{f"sweep.sampler.{k}": v for k, v in s.sampler_spec.items()},
+                  "sweep.sampler": sampler_target(s.sampler),
+                  **{f"sweep.sampler.{k}": v for k, v in getattr(s.sampler, "keywords", {}).items()},
                   **{f"sweep.pruner.{k}": v for k, v in s.pruner_spec.items()},
                   **{f"sweep.space.{k}": repr(d) for k, d in space.distributions.items()},
                   **({"sweep.fixed": " ".join(space.fixed)} if space.fixed else {})}
@@ -283,6 +436,8 @@ class SweepTracker:
         best = _best(study)
         if best is not None:
             metrics["best_value"] = best.value
+        if len(study.directions) > 1:
+            metrics["pareto_size"] = len(study.best_trials)
         log_metrics(self.client, self.run_id, metrics, step=done)
         log.info("trial %d/%d done: best %s=%s (trial %s), %d pruned, %d failed", done, total, self.sweeper.objective,
                  f"{best.value:.4f}" if best else "-", best.number if best else "-", counts["trials_pruned"], counts["trials_fail"])
@@ -299,6 +454,8 @@ class SweepTracker:
                     tags["best.run_id"] = best.user_attrs["mlflow_run_id"]
                 for k, v in tags.items():
                     self.client.set_tag(self.run_id, k, v)
+            if len(study.directions) > 1:
+                self.client.set_tag(self.run_id, "pareto.trials", ",".join(str(t.number) for t in study.best_trials))
             log_sweep_report(self.client, self.run_id, study)
         except Exception as e:  # the report is a convenience; the study itself is already saved
             log.warning("could not write the sweep report: %s", e)
@@ -306,6 +463,27 @@ class SweepTracker:
             if status != "FINISHED":
                 self.client.set_tag(self.run_id, "textsweep.failure_reason", "interrupted" if status == "KILLED" else "error")
             self.client.set_terminated(self.run_id, status)
+
+
+def _sampled(trial) -> list[str]:
+    """A trial's values as overrides: the search space's and those custom_search_space suggested."""
+    from textsweep.search_space import override_value
+
+    return [f"{key}={override_value(value)}" for key, value in trial.params.items()]
+
+
+def _custom_search_space(path: str):
+    """hydra.sweeper.custom_search_space: a dotted path to fn(cfg, trial). A leading dot (the official example's
+    `.custom-search-space-objective.configure`) names a function of the app's own script, which need not be importable."""
+    from hydra.utils import get_method
+
+    try:
+        if path.startswith("."):
+            return getattr(sys.modules["__main__"], path.rsplit(".", 1)[-1])
+        return get_method(path)
+    except Exception as e:
+        raise ConfigError(f"hydra.sweeper.custom_search_space={path!r} cannot be loaded ({str(e).splitlines()[0][:200]}): "
+                          "use a dotted path to a function(cfg, trial), e.g. my_app.search_space") from None
 
 
 def _within(dist, value) -> bool:
@@ -322,7 +500,7 @@ def _within(dist, value) -> bool:
 
 def _best(study):
     complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
-    if not complete:
+    if not complete or len(study.directions) > 1:  # a multi-objective study has a front, no one best
         return None
     pick = max if study.direction.name == "MAXIMIZE" else min
     return pick(complete, key=lambda t: t.value)
@@ -354,6 +532,6 @@ def _mask(url: str) -> str:
 
 
 def _plain(node):
-    if node is None:
-        return None
-    return OmegaConf.to_container(node, resolve=True) if isinstance(node, DictConfig) else dict(node)
+    from omegaconf import Container
+
+    return OmegaConf.to_container(node, resolve=True) if isinstance(node, Container) else node
