@@ -2,6 +2,7 @@
 
     python bench/quality.py --csv rt_snippets.csv [--seeds 1 2 3] [--sweep reviews] [--home DIR] [--json out.json]
     python bench/quality.py --csv rt_snippets.csv --mask          # padding masks: mask_zero off vs on
+    python bench/quality.py --csv x --combine s1.json s2.json s3.json   # one table from runs made apart
 
 For each seed (= one test/validation split of the CSV; columns review, sentiment):
 - TF-IDF (1-2 grams) + logistic regression, C chosen on the validation split (scikit-learn, the reference);
@@ -149,7 +150,16 @@ def main() -> None:
     p.add_argument("--mask", action="store_true", help="measure padding masks instead")
     p.add_argument("--home", default="bench-quality")
     p.add_argument("--json")
+    p.add_argument("--combine", nargs="+", metavar="JSON",
+                   help="print one table from the --json files of runs made apart (e.g. one seed per process)")
     args = p.parse_args()
+    if args.combine:
+        parts = [json.loads(Path(f).read_text()) for f in args.combine]
+        merged = {k: [r for part in parts for r in part[k]] for k in parts[0]}
+        print(table({k: v for k, v in merged.items() if k != "sweeps"}))
+        for facts in merged["sweeps"]:
+            print(f"sweep: {facts}")
+        return
     home = Path(args.home).resolve()
     home.mkdir(parents=True, exist_ok=True)
     csv = str(Path(args.csv).resolve())

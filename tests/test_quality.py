@@ -96,6 +96,24 @@ def test_early_stopping_is_on_in_a_sweep_and_the_objective_is_the_restored_epoch
     assert single["epochs_run"] == 2 and "best_epoch" not in runs_of(client, "single")[0].data.metrics
 
 
+def test_wide_and_deep_joins_an_ngram_bag_to_the_blocks_and_serves_raw_text(compose, client):
+    import mlflow
+
+    from textsweep.train import run_training
+
+    cfg = compose("model=cnn_maxpool", "model.filters=8", "model.wide=4", "trainer.epochs=1", "trainer.bucketing=true",
+                  "experiment_name=wide", "tracking.explain_examples=0", *TINY[:5])
+    run_training(cfg)
+    [run] = runs_of(client, "wide")
+    assert run.info.status == "FINISHED" and run.info.run_name == "cnn_maxpool-wide"
+    model = mlflow.pyfunc.load_model(run.data.tags["textsweep.model_uri"])
+    assert list(model.predict(["a wonderful film", "awful"]).columns) == ["negative", "positive"]
+    with pytest.raises(ConfigError, match="model.wide=4 adds an n-gram bag beside a neural model"):
+        validate_config(compose("model=bag_of_ngrams", "model.wide=4"))
+    with pytest.raises(ConfigError, match="model.wide=-1 must be >= 0"):
+        validate_config(compose("model=cnn_maxpool", "model.wide=-1"))
+
+
 def test_baseline_needs_texts_as_long_as_its_ngrams(compose):
     with pytest.raises(ConfigError, match="dataset.maxlen=1 is shorter than model.ngrams=2"):
         validate_config(compose("model=bag_of_ngrams", "dataset.maxlen=1"))

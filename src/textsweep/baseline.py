@@ -26,7 +26,10 @@ def baseline_config(cfg: DictConfig) -> DictConfig:
     out = cfg.copy()
     with open_dict(out):
         for key in list(out.model.keys()):
-            out.model[key] = None if key not in ("name", "blocks") else out.model[key]
+            if key == "wide":
+                out.model.wide = 0  # the baseline is the bag alone
+            elif key not in ("name", "blocks"):
+                out.model[key] = None
         out.model.merge_with(preset)
         out.run_name = out.run_name or "baseline"
         out.trainer.optimizer, out.trainer.learning_rate = "adam", LEARNING_RATE

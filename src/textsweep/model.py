@@ -84,11 +84,13 @@ def _block_layer(blocks: list[dict], i: int) -> layers.Layer:
 
 def build_model(blocks: list[dict], *, vocab_size: int, embedding_dim: int, trainable_embedding: bool,
                 maxlen: int | None, num_classes: int, pretrained: PretrainedEmbedding | None = None,
-                name: str = "textsweep", mask_zero: bool = False, x_train: np.ndarray | None = None) -> keras.Model:
+                name: str = "textsweep", mask_zero: bool = False, x_train: np.ndarray | None = None,
+                wide: int = 0) -> keras.Model:
     """maxlen=None: a variable time dimension (trainer.bucketing feeds batches of different lengths).
 
     A preset that starts with an `ngram_bag` block (the linear baseline) reads the ids itself, with no
-    embedding; its document frequencies come from `x_train`, the training split."""
+    embedding; its document frequencies come from `x_train`, the training split. `wide` > 0 adds such a bag
+    (of `wide` units) beside the blocks, joined to their output before the output layer (wide & deep)."""
     inputs = keras.Input(shape=(maxlen,), dtype="int32", name="token_ids")
     if blocks and blocks[0]["type"] == "ngram_bag":
         from textsweep.ngrams import NgramBag
@@ -107,6 +109,10 @@ def build_model(blocks: list[dict], *, vocab_size: int, embedding_dim: int, trai
     for i in range(first, len(blocks)):
         for layer in block_layers(blocks, i):
             x = layer(x)
+    if wide and not first:
+        from textsweep.ngrams import NgramBag
+
+        x = layers.Concatenate(name="wide_and_deep")([x, NgramBag.fitted(x_train, vocab_size, units=wide)(inputs)])
     if num_classes == 2:
         outputs = layers.Dense(1, activation="sigmoid", name="output")(x)
     else:

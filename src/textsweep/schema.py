@@ -79,6 +79,9 @@ class ModelConfig:
     # the `ngram_bag` block (the linear baseline): 1-3, tfidf | count | binary
     ngrams: Optional[int] = None
     weighting: Optional[str] = None
+    # wide & deep: a TF-IDF bag of uni+bigrams (this many units) read beside the blocks and joined before the
+    # output layer, so the model learns its word-order features on top of what a linear model gets; 0 = off
+    wide: int = 0
 
 
 @dataclass

@@ -73,7 +73,8 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
     model = build_model(
         blocks, vocab_size=data.vocab_size, embedding_dim=cfg.embedding.dim, trainable_embedding=cfg.embedding.trainable,
         maxlen=None if buckets else cfg.dataset.maxlen, num_classes=data.num_classes, pretrained=pretrained,
-        name=cfg.model.name, mask_zero=cfg.embedding.mask_zero, x_train=data.x_train if ngram_model else None,
+        name=cfg.model.name, mask_zero=cfg.embedding.mask_zero,
+        x_train=data.x_train if ngram_model or cfg.model.wide else None, wide=cfg.model.wide,
     )
     compile_model(model, cfg.trainer.optimizer, cfg.trainer.learning_rate, data.num_classes)
     warn_off_cudnn(blocks)
@@ -91,6 +92,8 @@ def variant_label(cfg: DictConfig) -> str:
         parts.append("bi")
     if m.reduce not in (None, "last"):
         parts.append(f"{m.reduce}pool")
+    if m.wide:
+        parts.append("wide")
     if m.blocks and m.blocks[0].get("type") != "ngram_bag" and cfg.embedding.name != "learned":
         parts.append(cfg.embedding.name + ("" if cfg.embedding.trainable else "-frozen"))
     return "-".join(parts)

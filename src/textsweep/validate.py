@@ -43,6 +43,13 @@ def validate_config(cfg: DictConfig, in_sweep: bool = False) -> list[str]:
     if uses_embedding:
         _validate_embedding(cfg.embedding)
     not_applicable = _validate_model(cfg, in_sweep)
+    if cfg.model.wide < 0:
+        raise ConfigError(f"model.wide={cfg.model.wide} must be >= 0 (units of the n-gram bag beside the blocks; 0 = off)")
+    if not uses_embedding and cfg.model.wide:
+        raise ConfigError(f"model.wide={cfg.model.wide} adds an n-gram bag beside a neural model; the preset "
+                          f"'{cfg.model.name}' is one already: drop model.wide")
+    if cfg.model.wide and cfg.dataset.maxlen < 2:
+        raise ConfigError(f"model.wide needs texts of at least 2 tokens for its bigrams: raise dataset.maxlen={cfg.dataset.maxlen}")
     if not uses_embedding and cfg.dataset.maxlen < (cfg.model.ngrams or 1):
         raise ConfigError(f"dataset.maxlen={cfg.dataset.maxlen} is shorter than model.ngrams={cfg.model.ngrams}: the n-gram "
                           f"baseline needs texts of at least {cfg.model.ngrams} tokens; raise dataset.maxlen")

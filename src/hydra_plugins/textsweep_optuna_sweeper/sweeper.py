@@ -268,6 +268,8 @@ class OptunaSweeper(Sweeper):
         return params
 
     def _sweep(self, arguments: List[str]) -> Any:
+        import optuna
+
         from textsweep.search_space import parse_search_space
 
         self._check_textsweep()
