@@ -273,8 +273,8 @@ def test_objectives_without_a_direction_take_theirs():
 
 def test_textsweep_multi_objective_sweep_shows_its_pareto_front(cli, home, client):
     ran = cli("train", "-m", "hydra/sweeper=optuna", "hydra/sweeper/sampler=random", "hydra.sweeper.study_name=mo",
-              "hydra.sweeper.objective=[val_accuracy,params]", "hydra.sweeper.n_trials=3", "hydra.sweeper.baseline=false",
-              "model.units=choice(2, 8, 16)", *TINY)
+              "hydra.sweeper.objective=[val_accuracy,params]", "hydra.sweeper.n_trials=2", "hydra.sweeper.baseline=false",
+              "model.units=choice(2, 16)", *TINY)
     assert ran.returncode == 0, ran.stderr[-3000:]
     out = ran.stdout + ran.stderr
     assert "Pareto front (" in out and "val_accuracy, params" in out

@@ -143,14 +143,13 @@ class OptunaSweeper(Sweeper):
         from textsweep import pruning
         from textsweep.objectives import directions_for_any_app, write_results
         from textsweep.search_space import parse_search_space
+        from textsweep.stores import absolute_sqlite_url
         from textsweep.study import PRUNER_ATTR, make_pruner, open_storage, quiet_optuna
 
         self._check()
         self.directions = directions_for_any_app(self.direction_spec)
         space = parse_search_space(self.params, arguments, allow_empty=True)  # as the official plugin: n_trials runs of the app
         quiet_optuna()
-        from textsweep.stores import absolute_sqlite_url
-
         # absolute, so that jobs which change directory (hydra.job.chdir) still reach the same SQLite file
         url = absolute_sqlite_url(self.storage) if self.storage else None
         storage = open_storage(url) if url else None
@@ -178,6 +177,8 @@ class OptunaSweeper(Sweeper):
                           self.max_failure_rate if self.max_failure_rate is not None else 0.0)
                 for result in failed:
                     result.return_value  # re-raises the job's own error, as the official plugin does
+                raise SweepFailed(f"{len(failed)} of {len(results)} trial(s) of a batch returned no usable value, more than "
+                                  f"hydra.sweeper.max_failure_rate={self.max_failure_rate}: see 'Failed experiment' above")
             returns.append(results)
             done += len(trials)
         path = write_results(study, self.config.hydra.sweep.dir)
