@@ -48,25 +48,17 @@ def promote(client, target: str, name: str, alias: str = "champion"):
 
 def main(argv: list[str]) -> int:
     import argparse
-    import sys
 
     p = argparse.ArgumentParser(prog="textsweep promote", description="Register the best run (by validation) and alias it.")
     p.add_argument("target", help="a sweep (Optuna study) name or an MLflow experiment name")
     p.add_argument("--name", required=True, help="registered model name")
-    p.add_argument("--alias", default="champion")
-    p.add_argument("--tracking-uri")
+    p.add_argument("--alias", default="champion", help="the alias to point at the new version (default: champion)")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else textsweep's local store)")
     args = p.parse_args(argv)
-    import mlflow
+    from textsweep.readonly import mlflow_client
 
-    from textsweep.errors import TextsweepError
-    from textsweep.tracking import command_tracking_uri
-
-    mlflow.set_tracking_uri(command_tracking_uri(args.tracking_uri))
-    try:
-        run, version = promote(mlflow.MlflowClient(), args.target, args.name, args.alias)
-    except TextsweepError as e:
-        print(f"textsweep: error: {e}", file=sys.stderr)
-        return 2
+    client, _ = mlflow_client(args.tracking_uri, f"sweep or experiment {args.target!r}")  # an existing store: promoting from nothing creates nothing
+    run, version = promote(client, args.target, args.name, args.alias)
     m = run.data.metrics
     print(f"registered {args.name} version {version.version} from run {run.info.run_id} "
           f"({run.data.tags.get('textsweep.variant', run.info.run_name)}: val_accuracy {m['final_val_accuracy']:.4f}, "

@@ -269,11 +269,13 @@ def main(cfg: DictConfig) -> dict[str, float]:
     try:
         return run_training(cfg)  # the sweeper reads its objective from these metrics
     except TextsweepError as e:
-        print(f"textsweep: error: {e}", file=sys.stderr)
-        if _is_multirun():
-            raise  # Hydra's sweeper records the job as failed
-        sys.exit(e.exit_code)
+        if _is_multirun():  # one job of many: the sweep goes on and records it; the command's error is its own
+            log.warning("%s failed: %s", cfg.run_name or cfg.model.name, e)
+        raise  # a single run: textsweep.cli prints it, once
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # `python -m textsweep.train ...` is `textsweep train ...`, errors printed the same way
+    from textsweep.cli import run
+
+    sys.argv = [sys.argv[0], "train", *sys.argv[1:]]
+    run()

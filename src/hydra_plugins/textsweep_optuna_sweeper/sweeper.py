@@ -8,7 +8,6 @@ same sweep again adds `n_trials` more. One MLflow parent run per invocation grou
 import json
 import logging
 import math
-import sys
 import time
 from typing import Any, List
 
@@ -16,7 +15,7 @@ from hydra.core.utils import JobStatus
 from hydra.plugins.sweeper import Sweeper
 from omegaconf import DictConfig, OmegaConf
 
-from textsweep.errors import ConfigError, TextsweepError
+from textsweep.errors import ConfigError, Escalated, RunFailed, TextsweepError
 
 log = logging.getLogger("textsweep.sweep")
 
@@ -50,8 +49,7 @@ class OptunaSweeper(Sweeper):
             with signals_as_interrupt():  # a scheduler's stop between trials also ends the sweep cleanly
                 return self._sweep(arguments)
         except TextsweepError as e:
-            print(f"textsweep: error: {e}", file=sys.stderr)
-            sys.exit(e.exit_code)
+            raise Escalated(e) from None  # printed once by textsweep.cli, past Hydra's handlers
 
     # --- the sweep ---------------------------------------------------------------------------------
 
@@ -189,7 +187,7 @@ class OptunaSweeper(Sweeper):
                 raise
         tracker.finish(study, status="FINISHED")
         if not ran:
-            raise TextsweepError(f"all {done} trial(s) of study {self.name!r} failed: see `textsweep sweep status` and the FAILED runs in MLflow")
+            raise RunFailed(f"all {done} trial(s) of study {self.name!r} failed: see `textsweep sweep status` and the FAILED runs in MLflow")
         print_summary(self, study, tracker, done, time.monotonic() - started)
         return returns
 
