@@ -194,6 +194,14 @@ def render_records(records: list[dict], fmt: str) -> str:
 
 
 def curves_png(client, rows: list[Row], path) -> None:
+    import matplotlib.pyplot as plt
+
+    fig = curves_figure(client, rows)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def curves_figure(client, rows: list[Row]):
     import matplotlib
 
     matplotlib.use("Agg")
@@ -214,8 +222,7 @@ def curves_png(client, rows: list[Row], path) -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return fig
 
 
 def html_page(table_md: str, png_path, title: str) -> str:

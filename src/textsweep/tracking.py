@@ -20,6 +20,9 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 SECRET_NAME = re.compile(r"(^|[._])(password|passwd|secret|token|api_?key|access_?key|private_?key|credentials?)$", re.I)
 URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
 MAX_PARAM_LENGTH = 6000
+# MLflow 3's UI opens an experiment by its kind: GenAI kinds land on traces, this one on the runs table
+# (3.17's experiment page reads the `workflowType` URL parameter instead: `textsweep ui` prints it).
+EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 
 
 def home_dir(cfg: DictConfig) -> Path:
@@ -136,7 +139,8 @@ def open_experiment(cfg: DictConfig):
             experiment = first_use_race_retry(lambda: client.get_experiment_by_name(cfg.experiment_name))
         if experiment is None:
             try:
-                return client, client.create_experiment(cfg.experiment_name, artifact_location=experiment_artifacts(cfg, uri))
+                return client, client.create_experiment(cfg.experiment_name, artifact_location=experiment_artifacts(cfg, uri),
+                                                        tags=EXPERIMENT_TAGS)
             except MlflowException:  # created meanwhile by a concurrent job
                 experiment = client.get_experiment_by_name(cfg.experiment_name)
                 if experiment is None:
