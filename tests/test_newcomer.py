@@ -49,7 +49,13 @@ def test_compare_of_a_missing_experiment_names_it_and_the_store_searched(cli, ho
 
 def test_an_error_is_printed_once_as_one_line(cli, home):
     result = cli("train", "model=lstm_dropout", "model.dropout=1.5", *TINY, timeout=120)
-    assert result.returncode == 2 and len(_error_lines(result.stderr)) == 1 and "Traceback" not in result.stderr
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == _error_lines(result.stderr), result.stderr
+    assert len(_error_lines(result.stderr)) == 1
+    # an unreachable tracking server: the one line, whole (no urllib3 retry warning before it, no token cut)
+    result = cli("train", *TINY, "tracking=server", f"tracking.uri=http://127.0.0.1:{free_port()}", timeout=120)
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("textsweep: error: cannot reach the MLflow tracking store") and line.endswith("fix tracking.uri")
+    assert "(Caused by" not in line or "(Caused by ..." in line
     result = cli("explain", "runs:/nosuch/model", "some text", timeout=120)
     assert result.returncode == 2 and len(_error_lines(result.stderr)) == 1
 

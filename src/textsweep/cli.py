@@ -24,6 +24,7 @@ commands:
               textsweep predict runs:/<run_id>/model "a wonderful, calming film"
               textsweep predict models:/sentiment@champion --file reviews.csv --column review
   ui        the MLflow UI on textsweep's store, bound to 127.0.0.1 (textsweep ui --port 5000)
+  dashboard optuna-dashboard on the sweeps' Optuna storage (optional extra: pip install -e '.[dashboard]')
   explain   which words drive a prediction (--method occlusion|integrated_gradients|prefix, --html page)
               textsweep explain models:/sentiment@champion "This landscape is wonderful and calming"
 
@@ -136,12 +137,12 @@ def _dispatch(argv: list[str]) -> int:
 
         return sweep_main(rest)
     commands = {"predict": "textsweep.predict", "compare": "textsweep.compare", "promote": "textsweep.promote",
-                "explain": "textsweep.explain", "ui": "textsweep.ui"}
+                "explain": "textsweep.explain", "ui": "textsweep.ui", "dashboard": "textsweep.dashboard"}
     if command in commands:
         import importlib
 
         return importlib.import_module(commands[command]).main(rest)
-    print(f"textsweep: error: unknown command {command!r}: use one of train, sweep, compare, promote, predict, explain, ui (textsweep --help)", file=sys.stderr)
+    print(f"textsweep: error: unknown command {command!r}: use one of train, sweep, compare, promote, predict, explain, ui, dashboard (textsweep --help)", file=sys.stderr)
     return 2
 
 

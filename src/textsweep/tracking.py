@@ -97,14 +97,30 @@ def redacted_yaml(cfg: DictConfig) -> str:
 
 
 def _probe_settings():
-    """Fail fast on an unreachable server (MLflow's default retries take minutes) while probing."""
+    """Fail fast on an unreachable server (MLflow's default retries take minutes) while probing, and keep
+    urllib3's "Retrying ..." warning out of the way: the one-line error says it better."""
+    import logging
+
     saved = {k: os.environ.get(k) for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")}
-    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "1"
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "10"
+    pool = logging.getLogger("urllib3.connectionpool")
+    saved["_urllib3_level"] = pool.level
+    pool.setLevel(logging.ERROR)
     return saved
 
 
+def _clip(text: str, limit: int = 300) -> str:
+    """At most `limit` characters, cut between words, never inside a host name or a number."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " ..."
+
+
 def _restore(saved: dict) -> None:
+    import logging
+
+    logging.getLogger("urllib3.connectionpool").setLevel(saved.pop("_urllib3_level", logging.NOTSET))
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
@@ -154,7 +170,7 @@ def open_experiment(cfg: DictConfig):
     except TrackingError:
         raise
     except Exception as e:  # connection refused, DNS, auth, corrupt database: all end here
-        first_line = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+        first_line = _clip(str(e).strip().splitlines()[0]) if str(e).strip() else type(e).__name__
         raise TrackingError(
             f"cannot reach the MLflow tracking store at {mask_secrets(uri)} ({first_line}): start the server or "
             "fix tracking.uri"

@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import textsweep.schema  # noqa: F401  (registers the structured config schema)
 from textsweep.compose import config_dir
-from textsweep.errors import TextsweepError
+from textsweep.errors import Escalated, TextsweepError
 from textsweep.interrupts import signals_as_interrupt
 from textsweep.multirun import PARENT_ENV
 
@@ -271,7 +271,9 @@ def main(cfg: DictConfig) -> dict[str, float]:
     except TextsweepError as e:
         if _is_multirun():  # one job of many: the sweep goes on and records it; the command's error is its own
             log.warning("%s failed: %s", cfg.run_name or cfg.model.name, e)
-        raise  # a single run: textsweep.cli prints it, once
+            raise
+        # a single run: past Hydra's job wrapper (it would add "Error executing job ..."); textsweep.cli prints it, once
+        raise Escalated(e) from None
 
 
 if __name__ == "__main__":  # `python -m textsweep.train ...` is `textsweep train ...`, errors printed the same way
