@@ -219,3 +219,23 @@ def test_ui_prints_the_runs_address_at_once_and_warns_for_a_network_host(home):
         proc.terminate()
         proc.wait(timeout=30)
     assert exp
+
+
+# --- 7. sweep progress ---------------------------------------------------------------------------------------
+
+def test_sweep_progress_shows_eta_and_best_on_a_terminal_only(tmp_path):
+    import os
+    import pty
+
+    from textsweep.sweep_progress import progress_line, show
+
+    assert progress_line(2, 6, 40.0, 0.9123, "val_accuracy") == \
+        "textsweep: [#######-------------] 2/6 trials, best val_accuracy 0.9123, ETA 1m20s"
+    with open(tmp_path / "log", "w") as log:  # a log file, as under cron
+        show(2, 6, 40.0, 0.9, "val_accuracy", stream=log)
+    assert (tmp_path / "log").read_text() == ""
+    leader, follower = pty.openpty()
+    with os.fdopen(follower, "w") as terminal:
+        show(2, 6, 40.0, 0.9, "val_accuracy", stream=terminal)
+    assert b"ETA 1m20s" in os.read(leader, 1000)
+    os.close(leader)

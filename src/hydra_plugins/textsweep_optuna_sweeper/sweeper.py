@@ -240,6 +240,7 @@ class SweepTracker:
         from textsweep.tracking import log_params, open_experiment
 
         self.client, self.experiment_id = open_experiment(self.config)
+        self.started = time.monotonic()  # for the ETA on a terminal
         s = self.sweeper
         run = self.client.create_run(self.experiment_id, run_name=f"sweep-{self.study_name}", tags={
             "textsweep.sweep": self.study_name, "optuna.study": self.study_name, "textsweep.role": "sweep",
@@ -282,6 +283,9 @@ class SweepTracker:
         log_metrics(self.client, self.run_id, metrics, step=done)
         log.info("trial %d/%d done: best %s=%s (trial %s), %d pruned, %d failed", done, total, self.sweeper.objective,
                  f"{best.value:.4f}" if best else "-", best.number if best else "-", counts["trials_pruned"], counts["trials_fail"])
+        from textsweep.sweep_progress import show
+
+        show(done, total, time.monotonic() - self.started, best.value if best else None, self.sweeper.objective)
 
     def finish(self, study, status: str) -> None:
         from textsweep.sweep_report import log_sweep_report
