@@ -142,7 +142,8 @@ def status(name: str, args: list[str]) -> int:
         print(render_records(records, fmt))
         return 0
     counts = {s: sum(t.state.name == s for t in trials) for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")}
-    print(f"study {study_name} in {where(url)} ({len(trials)} trials): " + ", ".join(f"{n.lower()} {c}" for n, c in counts.items()))
+    print(f"study {study_name} ({len(trials)} trials): " + ", ".join(f"{n.lower()} {c}" for n, c in counts.items())
+          + f"  [{where(url)}]")
     if records:
         print(render_records(records, "table"))
     complete = [t for t in trials if t.state.name == "COMPLETE"]
