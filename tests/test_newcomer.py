@@ -239,3 +239,33 @@ def test_sweep_progress_shows_eta_and_best_on_a_terminal_only(tmp_path):
         show(2, 6, 40.0, 0.9, "val_accuracy", stream=terminal)
     assert b"ETA 1m20s" in os.read(leader, 1000)
     os.close(leader)
+
+
+# --- 8. dashboard ------------------------------------------------------------------------------------------------
+
+def test_dashboard_serves_the_study_and_stops_with_its_server(cli, home):
+    import time
+    import urllib.request
+
+    pytest.importorskip("optuna_dashboard")
+    assert cli("dashboard", timeout=30).returncode == 2  # no storage: refused, none created
+    assert not (home / "mlruns").exists()
+    (home / "mlruns").mkdir()
+    optuna.create_study(study_name="adhoc", storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}")
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "textsweep", "dashboard", "--port", str(port)], cwd=home,
+                            env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert f"http://127.0.0.1:{port}" in proc.stdout.readline()
+        deadline, body = time.monotonic() + 60, ""
+        while time.monotonic() < deadline and not body:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2).read().decode()
+            except OSError:
+                time.sleep(0.5)
+        assert '"adhoc"' in body
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0
+    with pytest.raises(OSError):  # the server went with it
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2)

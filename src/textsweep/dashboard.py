@@ -8,6 +8,7 @@ Read-only in spirit: a missing storage is reported, never created. Bound to 127.
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,7 +24,7 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     from textsweep.readonly import optuna_storage_exists, where
     from textsweep.study import resolve_storage_url
-    from textsweep.ui import _check_free, _port
+    from textsweep.ui import _check_free, _port, _stop
 
     port = _port(args.port)
     home = Path(os.environ.get("TEXTSWEEP_HOME", ".")).expanduser().resolve()
@@ -36,12 +37,18 @@ def main(argv: list[str]) -> int:
     _check_free(args.host, port)
     print(f"optuna-dashboard on {where(url)}: http://{args.host}:{port}  (starting; Ctrl-C stops it)", flush=True)
     log_path = home / "mlruns" / "dashboard.log"  # the server's request logs, out of the terminal
-    try:
-        with open(log_path, "ab") as log:
-            code = subprocess.run([executable, url, "--host", args.host, "--port", str(port)], stdout=log,
-                                  stderr=subprocess.STDOUT).returncode
-    except KeyboardInterrupt:
-        return 0
-    if code != 0:
+    with open(log_path, "ab") as log:
+        server = subprocess.Popen([executable, url, "--host", args.host, "--port", str(port)], stdout=log,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    stopping = []
+
+    def stop(*_):
+        stopping.append(True)
+        _stop(server)
+
+    signal.signal(signal.SIGTERM, stop)  # as `textsweep ui`: Ctrl-C or a kill stops the server too
+    signal.signal(signal.SIGINT, stop)
+    code = server.wait()
+    if not stopping and code != 0:
         raise RunFailed(f"optuna-dashboard exited with code {code} (log: {log_path})")
     return 0
