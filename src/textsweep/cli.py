@@ -24,6 +24,7 @@ commands:
               textsweep predict runs:/<run_id>/model "a wonderful, calming film"
               textsweep predict models:/sentiment@champion --file reviews.csv --column review
   ui        the MLflow UI on textsweep's store, bound to 127.0.0.1 (textsweep ui --port 5000)
+  dashboard optuna-dashboard on the sweeps' Optuna storage (optional extra: pip install -e '.[dashboard]')
   explain   which words drive a prediction (--method occlusion|integrated_gradients|prefix, --html page)
               textsweep explain models:/sentiment@champion "This landscape is wonderful and calming"
 
@@ -42,32 +43,61 @@ def run() -> None:
     import gc
 
     code = main()
+    try:
+        sys.stdout.flush()  # a pipe's reader that left shows here, at the last flush
+    except BrokenPipeError:
+        _quiet_stdout()
     gc.freeze()
     sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Every user mistake ends in one line and exit code 2; an interrupted run in one line and 130."""
+    """The one place that prints a user's error: one line `textsweep: error: ...`, and an exit code from
+    textsweep.errors (0 ok, 1 a run or every trial failed, 2 usage or config, 130 interrupted)."""
     import os
 
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # Hydra raises instead of printing: we print one line
+    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        return _dispatch(list(sys.argv[1:] if argv is None else argv))
+        return _dispatch(argv)
     except KeyboardInterrupt:
-        print("textsweep: interrupted: the running MLflow run ended KILLED; run the command again to continue", file=sys.stderr)
+        hint = "; run the command again to continue" if _resumable(argv) else ""
+        print(f"textsweep: interrupted: the running MLflow run ended KILLED{hint}", file=sys.stderr)
         return 130
-    except Exception as e:
+    except BrokenPipeError:
+        _quiet_stdout()  # `textsweep compare | head`: the reader left, nothing is wrong
+        return 0
+    except BaseException as e:
+        if isinstance(e, SystemExit):
+            raise
         return _report(e)
 
 
-def _report(e: Exception) -> int:
+def _resumable(argv: list[str]) -> bool:
+    """Only a sweep resumes (its study persists); a single run started again is a new run."""
+    command, rest = (argv[0], argv[1:]) if argv else ("", [])
+    return command == "sweep" or (command == "train" and any(a.startswith(("+sweeps=", "hydra/sweeper=optuna")) for a in rest))
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that Python's flush at exit does not raise BrokenPipeError again."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _report(e: BaseException) -> int:
     """One line for what a user can fix; a traceback for what is a bug."""
+    from textsweep.errors import Escalated, TextsweepError
+
+    if isinstance(e, Escalated):
+        e = e.error
+    if isinstance(e, TextsweepError):
+        print(f"textsweep: error: {_one_line(str(e))}", file=sys.stderr)
+        return e.exit_code
     from hydra.errors import HydraException
 
-    from textsweep.errors import TextsweepError
-
-    if isinstance(e, TextsweepError):
-        return e.exit_code  # already printed where it was raised
     if isinstance(e, HydraException):  # checked first: some of these are OSErrors too
         from textsweep.hydra_errors import one_line
 
@@ -78,6 +108,10 @@ def _report(e: Exception) -> int:
               "to a writable folder", file=sys.stderr)
         return 2
     raise e
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "failed"
 
 
 def _dispatch(argv: list[str]) -> int:
@@ -94,6 +128,8 @@ def _dispatch(argv: list[str]) -> int:
         sys.argv = ["textsweep train", *rest]  # Hydra parses sys.argv
         from textsweep.train import main as train_main
 
+        if "--help" in rest or "-h" in rest:
+            return _train_help(train_main)
         train_main()
         return 0
     if command == "sweep":
@@ -101,10 +137,33 @@ def _dispatch(argv: list[str]) -> int:
 
         return sweep_main(rest)
     commands = {"predict": "textsweep.predict", "compare": "textsweep.compare", "promote": "textsweep.promote",
-                "explain": "textsweep.explain", "ui": "textsweep.ui"}
+                "explain": "textsweep.explain", "ui": "textsweep.ui", "dashboard": "textsweep.dashboard"}
     if command in commands:
         import importlib
 
         return importlib.import_module(commands[command]).main(rest)
-    print(f"textsweep: error: unknown command {command!r}: use one of train, sweep, compare, promote, predict, explain, ui (textsweep --help)", file=sys.stderr)
+    print(f"textsweep: error: unknown command {command!r}: use one of train, sweep, compare, promote, predict, explain, ui, dashboard (textsweep --help)", file=sys.stderr)
     return 2
+
+
+INTERNAL_KEYS = ("optuna:",)  # set by the sweeper for its jobs, never by a user
+
+
+def _train_help(train_main) -> int:
+    """Hydra's help for `train`, without the config sections a user never sets."""
+    import contextlib
+    import io
+
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        try:
+            train_main()
+        except SystemExit:
+            pass
+    skipping = False
+    for line in captured.getvalue().splitlines():
+        if line and not line[0].isspace():
+            skipping = line.startswith(INTERNAL_KEYS)
+        if not skipping:
+            print(line)
+    return 0

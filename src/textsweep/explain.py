@@ -146,13 +146,16 @@ def main(argv: list[str]) -> int:
     import os
     import sys
 
+    from textsweep.errors import ConfigError
+
     p = argparse.ArgumentParser(prog="textsweep explain", description="Which words drive a prediction.")
-    p.add_argument("model_uri")
-    p.add_argument("texts", nargs="+")
-    p.add_argument("--method", choices=METHODS, default="occlusion")
+    p.add_argument("model_uri", help="runs:/<run_id>/model, models:/<name>@champion, models:/m-<id>, or a local folder")
+    p.add_argument("texts", nargs="+", help="texts to explain, one argument each")
+    p.add_argument("--method", choices=METHODS, default="occlusion",
+                   help="occlusion (default: drop one word at a time), integrated_gradients, or prefix (read word by word)")
     p.add_argument("--target", help="class the contributions refer to (default: the predicted class)")
     p.add_argument("--html", help="also write a highlighted, self-contained page here")
-    p.add_argument("--tracking-uri")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else textsweep's local store)")
     args = p.parse_args(argv)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
@@ -163,17 +166,14 @@ def main(argv: list[str]) -> int:
     try:
         classifier = load_classifier(args.model_uri)
     except Exception as e:
-        print(f"textsweep: error: cannot load model {args.model_uri} ({str(e).strip().splitlines()[0][:200]}): check the URI", file=sys.stderr)
-        return 2
+        raise ConfigError(f"cannot load model {args.model_uri} ({str(e).strip().splitlines()[0][:200]}): check the URI") from None
     if args.target is not None and args.target not in classifier.class_names:
-        print(f"textsweep: error: --target {args.target!r} is not a class: use one of {', '.join(classifier.class_names)}", file=sys.stderr)
-        return 2
+        raise ConfigError(f"--target {args.target!r} is not a class: use one of {', '.join(classifier.class_names)}")
     colour = sys.stdout.isatty() and os.environ.get("NO_COLOR") is None or os.environ.get("FORCE_COLOR") is not None
     try:
         explanations = [explain_text(classifier, text, args.method, args.target) for text in args.texts]
     except ValueError as e:
-        print(f"textsweep: error: {e}", file=sys.stderr)
-        return 2
+        raise ConfigError(str(e)) from None
     for e in explanations:
         print(to_terminal(e, colour))
     if args.html:

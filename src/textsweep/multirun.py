@@ -8,7 +8,6 @@ Jobs learn the parent from TEXTSWEEP_PARENT_RUN_ID, which also reaches joblib's 
 import atexit
 import logging
 import os
-import sys
 
 from hydra.experimental.callback import Callback
 
@@ -23,14 +22,13 @@ class MultirunParentRun(Callback):
     def on_multirun_start(self, config, **kwargs) -> None:
         if "textsweep_optuna_sweeper" in str(config.hydra.sweeper.get("_target_", "")):
             return
-        from textsweep.errors import TextsweepError
+        from textsweep.errors import Escalated, TextsweepError
         from textsweep.tracking import mask_secrets, open_experiment
 
         try:
             self.client, experiment_id = open_experiment(config)
         except TextsweepError as e:
-            print(f"textsweep: error: {e}", file=sys.stderr)
-            sys.exit(e.exit_code)
+            raise Escalated(e) from None  # Hydra turns a callback's Exception into a warning; the CLI prints this
         overrides = " ".join(config.hydra.overrides.task)
         run = self.client.create_run(experiment_id, run_name=f"multirun-{config.experiment_name}", tags={
             "textsweep.role": "multirun", "textsweep.overrides": mask_secrets(overrides),

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from textsweep.errors import TextsweepError
+from textsweep.errors import ConfigError
 
 BATCH = 512
 
@@ -15,10 +15,13 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="textsweep predict", description="Class probabilities for raw texts.")
     p.add_argument("model_uri", help="runs:/<run_id>/model, models:/<name>@champion, models:/m-<id>, or a local folder")
     p.add_argument("texts", nargs="*", help="texts to classify")
-    p.add_argument("--file", help="read texts from this file, one per line ('-' for standard input), or a CSV with --column")
-    p.add_argument("--column", help="with --file: read this column of a CSV file")
+    p.add_argument("--file", help="read texts from this file, one per line ('-' for standard input); a .csv file is read as CSV")
+    p.add_argument("--column", help="with --file: the CSV column that holds the text (default: the only column, or one named text, review, sentence, ...)")
     p.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else textsweep's local store)")
     return p
+
+
+TEXT_COLUMNS = ("text", "review", "sentence", "content", "tweet", "comment", "body", "snippet")
 
 
 def _texts(args) -> Iterator[str]:
@@ -26,18 +29,36 @@ def _texts(args) -> Iterator[str]:
     if args.file:
         stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8", newline="")
         with stream:
-            if args.column:
-                import csv
-
-                reader = csv.DictReader(stream)
-                if args.column not in (reader.fieldnames or []):
-                    raise TextsweepError(f"--column {args.column!r} is not a column of {args.file}: its columns are {', '.join(reader.fieldnames or [])}")
-                for row in reader:  # streamed: a large file is never held whole
-                    yield row[args.column] or ""
+            if args.column or args.file.lower().endswith(".csv"):
+                yield from _csv_texts(stream, args.file, args.column)
                 return
             for line in stream:  # streamed: a large file is never held whole
                 if line.strip():
                     yield line.rstrip("\n")
+
+
+def _csv_texts(stream, name: str, column: str | None) -> Iterator[str]:
+    """A CSV is read as CSV: its header and its other columns (the label) are never scored."""
+    import csv
+
+    reader = csv.DictReader(stream)
+    columns = reader.fieldnames or []
+    column = column or _text_column(columns, name)
+    if column not in columns:
+        raise ConfigError(f"--column {column!r} is not a column of {name}: its columns are {', '.join(columns)}")
+    for row in reader:  # streamed: a large file is never held whole
+        yield row[column] or ""
+
+
+def _text_column(columns: list[str], name: str) -> str:
+    """The text column of a CSV given without --column: the only column, or one with a text-like name."""
+    if len(columns) == 1:
+        return columns[0]
+    named = [c for c in columns if c.strip().lower() in TEXT_COLUMNS]
+    if len(named) == 1:
+        return named[0]
+    raise ConfigError(f"{name} is a CSV with columns {', '.join(columns)}: say which holds the text, "
+                      f"e.g. --column {columns[0] if columns else 'text'}")
 
 
 def _batches(texts: Iterator[str], size: int) -> Iterator[list[str]]:
@@ -54,26 +75,25 @@ def _batches(texts: Iterator[str], size: int) -> Iterator[list[str]]:
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if not args.texts and not args.file:
-        print("textsweep: error: give texts to classify, or --file with one text per line", file=sys.stderr)
-        return 2
+        raise ConfigError("give texts to classify, or --file with one text per line (or a CSV)")
     if args.file and args.file != "-" and not Path(args.file).is_file():
-        print(f"textsweep: error: --file {args.file} does not exist", file=sys.stderr)
-        return 2
+        raise ConfigError(f"--file {args.file} does not exist")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
-    from textsweep.tracking import command_tracking_uri
+    if args.model_uri.startswith(("runs:/", "models:/")):  # these live in a store: an existing one, never a new one
+        from textsweep.readonly import mlflow_client
 
-    mlflow.set_tracking_uri(command_tracking_uri(args.tracking_uri))
+        mlflow_client(args.tracking_uri, f"model {args.model_uri!r}")
     try:
         model = mlflow.pyfunc.load_model(args.model_uri)
     except Exception as e:
         first = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
-        print(f"textsweep: error: cannot load model {args.model_uri} ({first}): check the URI and --tracking-uri", file=sys.stderr)
-        return 2
+        raise ConfigError(f"cannot load model {args.model_uri} ({first}): check the URI and --tracking-uri") from None
     import pandas as pd
 
     header = True
+    progress = Progress(args.file)
     try:
         for batch in _batches(_texts(args), BATCH):
             probs = model.predict(pd.DataFrame({"text": batch}))
@@ -82,7 +102,29 @@ def main(argv: list[str]) -> int:
                 header = False
             for text, (_, row) in zip(batch, probs.iterrows()):
                 print("\t".join([*(f"{p:.4f}" for p in row), str(row.idxmax()), text]))
-    except (ValueError, TextsweepError, UnicodeDecodeError) as e:
-        print(f"textsweep: error: {e}", file=sys.stderr)
-        return 2
+            progress.advance(len(batch))
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ConfigError(str(e)) from None
+    finally:
+        progress.close()
     return 0
+
+
+class Progress:
+    """Texts scored so far, on stderr, for a big file on a terminal only: logs and pipes stay clean."""
+
+    BIG = 10 * 1024 * 1024  # bytes; smaller files finish before a counter helps
+
+    def __init__(self, file: str | None):
+        big = bool(file) and file != "-" and Path(file).stat().st_size >= self.BIG
+        self.on = big and sys.stderr.isatty()
+        self.done = 0
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        if self.on:
+            print(f"\rtextsweep: {self.done:,} texts scored", end="", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.on and self.done:
+            print(file=sys.stderr)

@@ -69,27 +69,19 @@ def promote(client, target: str, name: str, alias: str = "champion", within: flo
 
 def main(argv: list[str]) -> int:
     import argparse
-    import sys
 
     p = argparse.ArgumentParser(prog="textsweep promote", description="Register the best run (by validation) and alias it.")
     p.add_argument("target", help="a sweep (Optuna study) name or an MLflow experiment name")
     p.add_argument("--name", required=True, help="registered model name")
-    p.add_argument("--alias", default="champion")
+    p.add_argument("--alias", default="champion", help="the alias to point at the new version (default: champion)")
     p.add_argument("--within", type=float, help="pick the fastest run (train_time_s) whose validation accuracy is at "
                    "most this far below the best, e.g. 0.005 (multi-objective sweeps)")
-    p.add_argument("--tracking-uri")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else textsweep's local store)")
     args = p.parse_args(argv)
-    import mlflow
+    from textsweep.readonly import mlflow_client
 
-    from textsweep.errors import TextsweepError
-    from textsweep.tracking import command_tracking_uri
-
-    mlflow.set_tracking_uri(command_tracking_uri(args.tracking_uri))
-    try:
-        run, version = promote(mlflow.MlflowClient(), args.target, args.name, args.alias, args.within)
-    except TextsweepError as e:
-        print(f"textsweep: error: {e}", file=sys.stderr)
-        return 2
+    client, _ = mlflow_client(args.tracking_uri, f"sweep or experiment {args.target!r}")  # an existing store: promoting from nothing creates nothing
+    run, version = promote(client, args.target, args.name, args.alias, args.within)
     m = run.data.metrics
     confirmed = (f" (confirmed mean {m[CONFIRMED_METRIC]:.4f} over {int(m.get('confirmed_val_n', 0))} seeds)"
                  if CONFIRMED_METRIC in m else "")

@@ -9,10 +9,10 @@ configuration or storage error, 1 when every trial failed.
 import sys
 from pathlib import Path
 
-from textsweep.errors import ConfigError, TextsweepError
+from textsweep.errors import ConfigError
 
 USAGE = """usage: textsweep sweep NAME [--n-trials N] [--timeout SECONDS] [hydra overrides...]
-       textsweep sweep status NAME [hydra overrides...]
+       textsweep sweep status NAME [--format table|md|csv|json] [--storage URL]   (--help for more)
        textsweep sweep list"""
 
 
@@ -61,27 +61,94 @@ def run_sweep(name: str, args: list[str]) -> int:
     return 0
 
 
-def status(name: str, overrides: list[str]) -> int:
+STATUS_USAGE = """usage: textsweep sweep status NAME [--format table|md|csv|json] [--storage URL] [hydra overrides...]
+
+The trials of a study as a table: number, state, params, value, epochs, duration; then the best trial
+and the last failures. NAME is a shipped sweep (sweeps/NAME.yaml: its storage and study name) or any
+study in the storage (default: mlruns/optuna.db under $TEXTSWEEP_HOME or the current folder).
+Read-only: a missing storage is reported, never created.
+
+  --format F     table (default), md, csv or json: the trials table only, for scripts
+  --storage URL  an Optuna storage URL, e.g. postgresql://host/db (default: the sweep's, else the local one)"""
+
+
+def _status_options(args: list[str]) -> tuple[str, str | None, list[str]]:
+    fmt, storage, rest = "table", None, []
+    it = iter(args)
+    for arg in it:
+        for flag in ("--format", "--storage"):
+            if arg == flag or arg.startswith(flag + "="):
+                value = arg.split("=", 1)[1] if "=" in arg else next(it, None)
+                if value is None:
+                    raise ConfigError(f"{flag} needs a value (textsweep sweep status --help)")
+                if flag == "--format":
+                    fmt = value
+                else:
+                    storage = value
+                break
+        else:
+            rest.append(arg)
+    if fmt not in STATUS_FORMATS:
+        raise ConfigError(f"--format {fmt!r} is not valid: use one of {', '.join(STATUS_FORMATS)}")
+    return fmt, storage, rest
+
+
+STATUS_FORMATS = ("table", "md", "csv", "json")
+
+
+def _where_study(name: str, storage: str | None, overrides: list[str]) -> tuple[str, str, str]:
+    """(storage url, study name, objective): a shipped sweep's settings, else any study by name."""
+    import os
+
+    from textsweep.study import resolve_storage_url
+
+    if name in available():
+        from textsweep.compose import compose_config
+        from textsweep.tracking import home_dir
+
+        cfg = compose_config([f"+sweeps={name}", *overrides], return_hydra_config=True)
+        sweeper = cfg.hydra.sweeper
+        url = resolve_storage_url(storage or sweeper.storage, home_dir(cfg))
+        return url, sweeper.study_name or cfg.experiment_name, sweeper.objective
+    if overrides:
+        raise ConfigError(f"{name!r} is not a shipped sweep, so overrides ({' '.join(overrides)}) do not apply: "
+                          "pass --storage URL for a study elsewhere")
+    home = Path(os.environ.get("TEXTSWEEP_HOME", ".")).expanduser().resolve()
+    return resolve_storage_url(storage, home), name, "value"
+
+
+def status(name: str, args: list[str]) -> int:
     import optuna
 
-    from textsweep.compose import compose_config
-    from textsweep.study import open_storage, quiet_optuna, resolve_storage_url
-    from textsweep.tracking import home_dir
+    from textsweep.readonly import optuna_storage_exists, where
+    from textsweep.study import open_storage, quiet_optuna
 
-    _check_name(name)
-    cfg = compose_config([f"+sweeps={name}", *overrides], return_hydra_config=True)
-    sweeper = cfg.hydra.sweeper
-    url = resolve_storage_url(sweeper.storage, home_dir(cfg))
-    study_name = sweeper.study_name or cfg.experiment_name
+    fmt, storage, overrides = _status_options(args)
+    url, study_name, objective = _where_study(name, storage, overrides)
+    hint = f"textsweep sweep {name}" if name in available() else "textsweep sweep NAME, or textsweep train -m ..."
+    if not optuna_storage_exists(url):
+        print(f"study {study_name!r}: no trials yet: no Optuna storage at {where(url)} (run: {hint})")
+        return 0
     quiet_optuna()
     try:
         study = optuna.load_study(study_name=study_name, storage=open_storage(url))
     except KeyError:
-        print(f"study {study_name!r}: no trials yet (run: textsweep sweep {name})")
+        names = [s.study_name for s in optuna.get_all_study_summaries(open_storage(url), include_best_trial=False)]
+        print(f"study {study_name!r}: no trials yet in {where(url)} (run: {hint})"
+              + (f"; its studies: {', '.join(names)}" if names else ""))
         return 0
     trials = study.get_trials(deepcopy=False)
+    records = trial_records(trials)
+    from textsweep.compare import render_records
+
+    if fmt != "table":
+        print(render_records(records, fmt))
+        return 0
     counts = {s: sum(t.state.name == s for t in trials) for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")}
-    print(f"study {study_name} ({len(trials)} trials): " + ", ".join(f"{n.lower()} {c}" for n, c in counts.items()))
+    print(f"study {study_name} ({len(trials)} trials): " + ", ".join(f"{n.lower()} {c}" for n, c in counts.items())
+          + f"  [{where(url)}]")
+    if records:
+        print(render_records(records, "table"))
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     from textsweep.pareto import front_lines, is_multi_objective
 
@@ -89,14 +156,14 @@ def status(name: str, overrides: list[str]) -> int:
         print("\n".join(front_lines(study)))
     elif complete:
         best = study.best_trial
-        print(f"best {sweeper.objective} = {best.value:.4f} (trial {best.number})")
+        print(f"best {objective} = {best.value:.4f} (trial {best.number})")
         for key, value in best.params.items():
             print(f"  {key} = {value}")
         from textsweep.baseline import gap_line
         from textsweep.sweep_steps import baseline_of
 
         baseline = baseline_of(study)
-        line = gap_line(best.value, (baseline or {}).get("value"), sweeper.objective, study.direction.name == "MAXIMIZE")
+        line = gap_line(best.value, (baseline or {}).get("value"), objective, study.direction.name == "MAXIMIZE")
         if line:
             print(line)
         if "mlflow_run_id" in best.user_attrs:
@@ -107,20 +174,32 @@ def status(name: str, overrides: list[str]) -> int:
     return 0
 
 
+def trial_records(trials) -> list[dict]:
+    """One dict per trial: number, state, each param, value, epochs reported, duration in seconds."""
+    keys = sorted({k for t in trials for k in t.params})
+    records = []
+    for t in trials:
+        duration = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start else None
+        records.append({"number": t.number, "state": t.state.name.lower(), **{k: t.params.get(k) for k in keys},
+                        "value": t.value if t.state.name == "COMPLETE" else None,
+                        "epochs": len(t.intermediate_values) or None,
+                        "duration_s": round(duration, 1) if duration is not None else None})
+    return records
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE)
         print("sweeps: " + ", ".join(available()))
         return 0
-    try:
-        if argv[0] == "list":
-            print("\n".join(available()))
+    if argv[0] == "list":
+        print("\n".join(available()))
+        return 0
+    if argv[0] == "status":
+        if len(argv) >= 2 and argv[1] in ("-h", "--help") or "--help" in argv[2:] or "-h" in argv[2:]:
+            print(STATUS_USAGE)
             return 0
-        if argv[0] == "status":
-            if len(argv) < 2:
-                raise ConfigError("textsweep sweep status needs a sweep name: " + ", ".join(available()))
-            return status(argv[1], argv[2:])
-        return run_sweep(argv[0], argv[1:])
-    except TextsweepError as e:
-        print(f"textsweep: error: {e}", file=sys.stderr)
-        return e.exit_code
+        if len(argv) < 2:
+            raise ConfigError("textsweep sweep status needs a sweep or study name: " + ", ".join(available()))
+        return status(argv[1], argv[2:])
+    return run_sweep(argv[0], argv[1:])

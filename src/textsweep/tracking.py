@@ -20,6 +20,9 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 SECRET_NAME = re.compile(r"(^|[._])(password|passwd|secret|token|api_?key|access_?key|private_?key|credentials?)$", re.I)
 URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
 MAX_PARAM_LENGTH = 6000
+# MLflow 3's UI opens an experiment by its kind: GenAI kinds land on traces, this one on the runs table
+# (3.17's experiment page reads the `workflowType` URL parameter instead: `textsweep ui` prints it).
+EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 
 
 def home_dir(cfg: DictConfig) -> Path:
@@ -94,14 +97,30 @@ def redacted_yaml(cfg: DictConfig) -> str:
 
 
 def _probe_settings():
-    """Fail fast on an unreachable server (MLflow's default retries take minutes) while probing."""
+    """Fail fast on an unreachable server (MLflow's default retries take minutes) while probing, and keep
+    urllib3's "Retrying ..." warning out of the way: the one-line error says it better."""
+    import logging
+
     saved = {k: os.environ.get(k) for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")}
-    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "1"
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
     os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "10"
+    pool = logging.getLogger("urllib3.connectionpool")
+    saved["_urllib3_level"] = pool.level
+    pool.setLevel(logging.ERROR)
     return saved
 
 
+def _clip(text: str, limit: int = 300) -> str:
+    """At most `limit` characters, cut between words, never inside a host name or a number."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " ..."
+
+
 def _restore(saved: dict) -> None:
+    import logging
+
+    logging.getLogger("urllib3.connectionpool").setLevel(saved.pop("_urllib3_level", logging.NOTSET))
     for key, value in saved.items():
         if value is None:
             os.environ.pop(key, None)
@@ -136,7 +155,8 @@ def open_experiment(cfg: DictConfig):
             experiment = first_use_race_retry(lambda: client.get_experiment_by_name(cfg.experiment_name))
         if experiment is None:
             try:
-                return client, client.create_experiment(cfg.experiment_name, artifact_location=experiment_artifacts(cfg, uri))
+                return client, client.create_experiment(cfg.experiment_name, artifact_location=experiment_artifacts(cfg, uri),
+                                                        tags=EXPERIMENT_TAGS)
             except MlflowException:  # created meanwhile by a concurrent job
                 experiment = client.get_experiment_by_name(cfg.experiment_name)
                 if experiment is None:
@@ -150,7 +170,7 @@ def open_experiment(cfg: DictConfig):
     except TrackingError:
         raise
     except Exception as e:  # connection refused, DNS, auth, corrupt database: all end here
-        first_line = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+        first_line = _clip(str(e).strip().splitlines()[0]) if str(e).strip() else type(e).__name__
         raise TrackingError(
             f"cannot reach the MLflow tracking store at {mask_secrets(uri)} ({first_line}): start the server or "
             "fix tracking.uri"

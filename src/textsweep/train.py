@@ -17,7 +17,7 @@ from omegaconf import DictConfig, OmegaConf
 
 import textsweep.schema  # noqa: F401  (registers the structured config schema)
 from textsweep.compose import config_dir
-from textsweep.errors import TextsweepError
+from textsweep.errors import Escalated, TextsweepError
 from textsweep.interrupts import signals_as_interrupt
 from textsweep.multirun import PARENT_ENV
 
@@ -273,11 +273,15 @@ def main(cfg: DictConfig) -> dict[str, float]:
     try:
         return run_training(cfg)  # the sweeper reads its objective from these metrics
     except TextsweepError as e:
-        print(f"textsweep: error: {e}", file=sys.stderr)
-        if _is_multirun():
-            raise  # Hydra's sweeper records the job as failed
-        sys.exit(e.exit_code)
+        if _is_multirun():  # one job of many: the sweep goes on and records it; the command's error is its own
+            log.warning("%s failed: %s", cfg.run_name or cfg.model.name, e)
+            raise
+        # a single run: past Hydra's job wrapper (it would add "Error executing job ..."); textsweep.cli prints it, once
+        raise Escalated(e) from None
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__main__":  # `python -m textsweep.train ...` is `textsweep train ...`, errors printed the same way
+    from textsweep.cli import run
+
+    sys.argv = [sys.argv[0], "train", *sys.argv[1:]]
+    run()

@@ -14,15 +14,15 @@ invocation groups the trials' runs; the linear baseline, the confirmation of the
 import json
 import logging
 import math
-import sys
 import time
+import sys
 from typing import Any, List
 
 from hydra.core.utils import JobStatus
 from hydra.plugins.sweeper import Sweeper
 from omegaconf import DictConfig, OmegaConf
 
-from textsweep.errors import ConfigError, SweepFailed, TextsweepError
+from textsweep.errors import ConfigError, Escalated, SweepFailed, TextsweepError
 
 log = logging.getLogger("textsweep.sweep")
 SAME_FAILURES_STOP = 3  # textsweep's app: the first trials all failing with one error will not get better
@@ -74,7 +74,9 @@ class OptunaSweeper(Sweeper):
                     return self._sweep(arguments)
                 return self._sweep_any_app(arguments)
         except TextsweepError as e:
-            print(f"textsweep: error: {e}", file=sys.stderr)
+            if is_textsweep_app(self.config):
+                raise Escalated(e) from None  # printed once by textsweep.cli, past Hydra's handlers
+            print(f"textsweep: error: {e}", file=sys.stderr)  # another app's own entry point: no textsweep.cli
             sys.exit(e.exit_code)
 
     # --- what every app gets -----------------------------------------------------------------------------------
@@ -399,6 +401,7 @@ class SweepTracker:
         from textsweep.tracking import log_params, open_experiment
 
         self.client, self.experiment_id = open_experiment(self.config)
+        self.started = time.monotonic()  # for the ETA on a terminal
         s = self.sweeper
         run = self.client.create_run(self.experiment_id, run_name=f"sweep-{self.study_name}", tags={
             "textsweep.sweep": self.study_name, "optuna.study": self.study_name, "textsweep.role": "sweep",
@@ -444,6 +447,9 @@ class SweepTracker:
         log_metrics(self.client, self.run_id, metrics, step=done)
         log.info("trial %d/%d done: best %s=%s (trial %s), %d pruned, %d failed", done, total, self.sweeper.objective,
                  f"{best.value:.4f}" if best else "-", best.number if best else "-", counts["trials_pruned"], counts["trials_fail"])
+        from textsweep.sweep_progress import show
+
+        show(done, total, time.monotonic() - self.started, best.value if best else None, self.sweeper.objective)
 
     def finish(self, study, status: str) -> None:
         from textsweep.sweep_report import log_sweep_report
