@@ -149,6 +149,8 @@ def test_sweep_over_presets_trains_the_baseline_once_logs_knobs_na_and_confirms_
     assert shown.returncode == 0, shown.stderr[-2000:]
     variants = [row["variant"] for row in json.loads(shown.stdout)]
     assert len(variants) == 2 and variants.count("bag_of_ngrams (baseline)") == 1, variants
+    status = cli("sweep", "status", "presets")
+    assert status.returncode == 0 and "linear baseline" in status.stdout, status.stdout + status.stderr
     # a second invocation adds trials, not another baseline
     again = cli(*args, "hydra.sweeper.n_trials=1", "hydra.sweeper.confirm.top_k=0")
     assert again.returncode == 0, again.stderr[-3000:]
