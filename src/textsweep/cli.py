@@ -41,7 +41,14 @@ def run() -> None:
     handlers and flushing included, stays as Python does it."""
     import gc
 
-    code = main()
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:  # `textsweep --help | head`: the reader left; nothing more to say, and no traceback
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's own flush at exit would fail again
+        code = 1  # as Python's docs advise for a closed pipe
     gc.freeze()
     sys.exit(code)
 
@@ -51,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     import os
 
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # Hydra raises instead of printing: we print one line
+    from textsweep.masking import mask_logs
+
+    mask_logs()  # no log line of any command shows a password
     try:
         return _dispatch(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:
@@ -71,7 +81,9 @@ def _report(e: Exception) -> int:
     if isinstance(e, HydraException):  # checked first: some of these are OSErrors too
         from textsweep.hydra_errors import one_line
 
-        print(f"textsweep: error: {one_line(e)}", file=sys.stderr)
+        from textsweep.masking import mask_secrets
+
+        print(f"textsweep: error: {mask_secrets(one_line(e))}", file=sys.stderr)
         return 2
     if isinstance(e, OSError) and e.filename:  # e.g. Hydra's run folder under an unusable TEXTSWEEP_HOME
         print(f"textsweep: error: cannot write {e.filename} ({e.strerror}): make it writable or set TEXTSWEEP_HOME "

@@ -43,13 +43,15 @@ def select_runs(client, experiment: str, sweep: str | None = None, parent: str |
     exp = client.get_experiment_by_name(experiment)
     if exp is None:
         raise ConfigError(f"no MLflow experiment named {experiment!r}: pass --experiment with one that exists")
-    filters = [f for f in (filter_string,) if f]
+    from textsweep.filters import equals, search_runs
+
+    filters = [f"({filter_string})" if filter_string else ""]
     if sweep:
-        filters.append(f"tags.`optuna.study` = '{sweep}'")
+        filters.append(equals("tags.`optuna.study`", sweep, "--sweep"))
     if parent:
-        filters.append(f"tags.mlflow.parentRunId = '{parent}'")
-    runs = client.search_runs([exp.experiment_id], filter_string=" and ".join(filters), max_results=5000,
-                              order_by=["attributes.start_time DESC"])
+        filters.append(equals("tags.mlflow.parentRunId", parent, "--parent"))
+    runs = search_runs(client, [exp.experiment_id], filters, "--filter", max_results=5000,
+                       order_by=["attributes.start_time DESC"])
     runs = [r for r in runs if r.data.tags.get("textsweep.role") not in PARENT_ROLES]
     if not (all_runs or sweep or parent or filter_string):
         latest = {}
@@ -185,7 +187,14 @@ def main(argv: list[str]) -> int:
     from textsweep.tracking import command_tracking_uri
 
     client = mlflow.MlflowClient(command_tracking_uri(args.tracking_uri))
-    rows = build_rows(select_runs(client, args.experiment, args.sweep, args.parent, args.filter, args.all), args.reference)
+    from textsweep.errors import TextsweepError
+
+    try:
+        runs = select_runs(client, args.experiment, args.sweep, args.parent, args.filter, args.all)
+    except TextsweepError as e:
+        print(f"textsweep: error: {e}", file=sys.stderr)
+        return e.exit_code
+    rows = build_rows(runs, args.reference)
     if not rows:
         print(f"textsweep: error: no runs to compare in experiment {args.experiment!r} with these filters", file=sys.stderr)
         return 2

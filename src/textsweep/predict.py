@@ -24,8 +24,9 @@ def _parser() -> argparse.ArgumentParser:
 def _texts(args) -> Iterator[str]:
     yield from args.texts
     if args.file:
-        stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8", newline="")
-        with stream:
+        raw = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
+        with raw:
+            stream = _decoded_lines(raw, "standard input" if args.file == "-" else args.file)
             if args.column:
                 import csv
 
@@ -38,6 +39,17 @@ def _texts(args) -> Iterator[str]:
             for line in stream:  # streamed: a large file is never held whole
                 if line.strip():
                     yield line.rstrip("\n")
+
+
+def _decoded_lines(raw, name: str) -> Iterator[str]:
+    """UTF-8 lines of a binary stream, decoded one by one: a bad byte is reported with its file and line,
+    still streamed (a large file is never held whole)."""
+    for number, data in enumerate(raw, 1):
+        try:
+            yield data.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as e:
+            raise TextsweepError(f"--file {name} line {number} is not UTF-8 (byte 0x{data[e.start]:02x} at column "
+                                 f"{e.start + 1}): re-save it as UTF-8, e.g. iconv -f latin1 -t utf-8") from None
 
 
 def _batches(texts: Iterator[str], size: int) -> Iterator[list[str]]:
@@ -62,14 +74,20 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
 
+    from textsweep.serving import load_classifier
     from textsweep.tracking import command_tracking_uri
 
     mlflow.set_tracking_uri(command_tracking_uri(args.tracking_uri))
     try:
-        model = mlflow.pyfunc.load_model(args.model_uri)
+        model = load_classifier(args.model_uri)  # never mlflow.pyfunc.load_model: it unpickles before any check
+    except TextsweepError as e:
+        print(f"textsweep: error: {e}", file=sys.stderr)
+        return 2
     except Exception as e:
         first = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
-        print(f"textsweep: error: cannot load model {args.model_uri} ({first}): check the URI and --tracking-uri", file=sys.stderr)
+        from textsweep.masking import mask_secrets
+
+        print(f"textsweep: error: cannot load model {mask_secrets(args.model_uri)} ({mask_secrets(first)}): check the URI and --tracking-uri", file=sys.stderr)
         return 2
     import pandas as pd
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import optuna
 
 from textsweep.errors import ConfigError, TrackingError
+from textsweep.validate import check_seed
 from textsweep.stores import absolute_sqlite_url, creation_lock, first_use_race_retry
 
 PRUNER_ATTR = "textsweep.pruner"
@@ -47,13 +48,18 @@ def open_storage(url: str, heartbeat_interval: int | None = None, grace_period: 
         kwargs = dict(heartbeat_interval=heartbeat_interval, grace_period=grace_period or 4 * heartbeat_interval,
                       heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=max_retries))
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    existed = not url.startswith("sqlite:///") or Path(url[len("sqlite:///"):]).exists()
     try:
         with creation_lock(url):
             return first_use_race_retry(lambda: RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs))
-    except (optuna.exceptions.StorageInternalError, ValueError, ImportError) as e:
-        raise TrackingError(f"cannot open the Optuna storage {mask(url)} ({str(e).splitlines()[0][:200]}): fix hydra.sweeper.storage") from None
-    except Exception as e:  # sqlalchemy ArgumentError (malformed URL), OperationalError (unreachable)
-        raise TrackingError(f"cannot open the Optuna storage {mask(url)} ({type(e).__name__}: {str(e).splitlines()[0][:200]}): fix hydra.sweeper.storage") from None
+    except Exception as e:  # sqlalchemy ArgumentError (malformed URL), OperationalError (unreachable), full disk
+        from textsweep.stores import remove_if_new, store_problem
+        from textsweep.tracking import mask_secrets
+
+        remove_if_new(url, existed, e)
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        raise TrackingError(mask_secrets(f"cannot open the Optuna storage {url} ({type(e).__name__}: {first}): "
+                                         f"{store_problem(url, e)} (hydra.sweeper.storage)", url)) from None
 
 
 def mask(url: str) -> str:
@@ -62,26 +68,62 @@ def mask(url: str) -> str:
     return mask_secrets(url)
 
 
-def make_sampler(spec: dict, seed_offset: int):
-    """A resumed study with a fixed seed would repeat its first trials: offset the seed by the trials so far."""
+def make_sampler(spec: dict):
+    """The sampler of hydra.sweeper.sampler. A fixed seed seeds each trial, from seed + trial number: workers
+    that start together draw different values (a seed offset by the trials seen at start gave them all the
+    same one), a resumed study never repeats its first trials, and a one-worker sweep stays reproducible."""
+    name, seed = spec.get("name", "tpe"), spec.get("seed")
+    check_seed(seed, "hydra.sweeper.sampler.seed")
+    if name == "grid":
+        return None  # built by the sweeper from the search space's choices
+    build = _sampler_builder(name, spec)
+    return build(None) if seed is None else PerTrialSeed(build, int(seed))
+
+
+def _sampler_builder(name: str, spec: dict):
     import optuna
 
-    name = spec.get("name", "tpe")
-    seed = None if spec.get("seed") is None else int(spec["seed"]) + seed_offset
     if name == "tpe":
-        return optuna.samplers.TPESampler(seed=seed, multivariate=bool(spec.get("multivariate", False)),
-                                          n_startup_trials=int(spec.get("n_startup_trials", 10)))
+        return lambda seed: optuna.samplers.TPESampler(seed=seed, multivariate=bool(spec.get("multivariate", False)),
+                                                       n_startup_trials=int(spec.get("n_startup_trials", 10)))
     if name == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
+        return lambda seed: optuna.samplers.RandomSampler(seed=seed)
     if name == "cmaes":
         try:
             import cmaes  # noqa: F401
         except ImportError:
             raise ConfigError("hydra.sweeper.sampler.name=cmaes needs the cmaes package: pip install cmaes") from None
-        return optuna.samplers.CmaEsSampler(seed=seed)
-    if name == "grid":
-        return None  # built by the sweeper from the search space's choices
+        return lambda seed: optuna.samplers.CmaEsSampler(seed=seed)
     raise ConfigError(f"hydra.sweeper.sampler.name={name!r} is not valid: use tpe, random, grid or cmaes")
+
+
+class PerTrialSeed(optuna.samplers.BaseSampler):
+    """A sampler rebuilt for each trial with seed (base + trial number) % 2**32. Optuna's samplers keep no
+    state between trials beyond their random generator (history comes from the storage), so the rebuilt one
+    samples as the long-lived one would, from a generator that no other worker shares."""
+
+    def __init__(self, build, seed: int):
+        self._build, self._seed = build, seed
+        self._inner = build(seed)
+
+    def before_trial(self, study, trial) -> None:
+        self._inner = self._build((self._seed + trial.number) % 2**32)
+        self._inner.before_trial(study, trial)
+
+    def infer_relative_search_space(self, study, trial):
+        return self._inner.infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        return self._inner.sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return self._inner.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(self, study, trial, state, values) -> None:
+        self._inner.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self._inner.reseed_rng()
 
 
 def make_pruner(spec: dict | None):
@@ -95,6 +137,9 @@ def make_pruner(spec: dict | None):
     if name == "median":
         return optuna.pruners.MedianPruner(**common)
     if name == "percentile":
+        if not 0 <= float(spec.get("percentile", 25.0)) <= 100:
+            raise ConfigError(f"hydra.sweeper.pruner.percentile={spec.get('percentile')} is out of range: use a "
+                              "percentile in [0, 100], e.g. hydra.sweeper.pruner.percentile=25")
         return optuna.pruners.PercentilePruner(float(spec.get("percentile", 25.0)), **common)
     if name in ("hyperband", "successive_halving"):
         kwargs = {"min_resource": spec.get("min_resource") or 1, "reduction_factor": int(spec.get("reduction_factor") or 3)}

@@ -14,9 +14,16 @@ import time
 import urllib.request
 
 
+def _port(text: str) -> int:
+    """argparse's one-line usage error for a port outside 1-65535 (the server would die with a traceback)."""
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port: use 1-65535, e.g. --port 5000")
+    return int(text)
+
+
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(prog="textsweep ui", description=__doc__.splitlines()[0])
-    p.add_argument("--port", type=int, default=5000)
+    p.add_argument("--port", type=_port, default=5000)
     p.add_argument("--host", default="127.0.0.1", help="127.0.0.1 (default) keeps it on this machine; 0.0.0.0 exposes "
                    "it to the network, where anyone who reaches the port can read and change your runs")
     p.add_argument("--tracking-uri", help="default: $MLFLOW_TRACKING_URI, else textsweep's local store")

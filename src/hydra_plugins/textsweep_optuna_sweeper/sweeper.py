@@ -67,6 +67,9 @@ class OptunaSweeper(Sweeper):
         if self.objective not in OBJECTIVES:
             raise ConfigError(f"hydra.sweeper.objective={self.objective!r} is not valid: use one of {', '.join(OBJECTIVES)} "
                               "(validation metrics only: the test split never selects)")
+        if self.heartbeat_interval is not None and self.heartbeat_interval < 0:
+            raise ConfigError(f"hydra.sweeper.heartbeat_interval={self.heartbeat_interval} must be >= 1 second (or 0/null: no "
+                              "heartbeat, a killed trial is then reclaimed only on its own host)")
         if self.timeout is not None and self.timeout <= 0:
             raise ConfigError(f"hydra.sweeper.timeout={self.timeout} must be > 0 seconds (or null)")
         if self.confirm.get("top_k", 0) < 0 or (self.confirm.get("top_k") and self.confirm.get("seeds", 0) < 2):
@@ -83,16 +86,19 @@ class OptunaSweeper(Sweeper):
         self.name = self.study_name or self.config.experiment_name
         storage = open_storage(self.storage_url, self.heartbeat_interval, max_retries=self.max_retries)
         pruner = make_pruner(self.pruner_spec)
-        make_sampler(self.sampler_spec, 0)  # validates the sampler spec before the study is touched
+        make_sampler(self.sampler_spec)  # validates the sampler spec before the study is touched
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         study = optuna.create_study(study_name=self.name, storage=storage, direction=self.direction,
                                     load_if_exists=True, pruner=pruner)
         if study.direction.name.lower() != self.direction:
             raise ConfigError(f"study {self.name!r} exists with direction {study.direction.name.lower()}: "
                               f"keep hydra.sweeper.direction={study.direction.name.lower()} or use another study_name")
-        sampler = self._grid_sampler(space) if self.sampler_spec.get("name") == "grid" else make_sampler(self.sampler_spec, len(study.trials))
+        sampler = self._grid_sampler(space) if self.sampler_spec.get("name") == "grid" else make_sampler(self.sampler_spec)
         study.sampler = sampler
         study.set_user_attr(PRUNER_ATTR, json.dumps(self.pruner_spec))
+        from textsweep.reclaim import reclaim_dead_trials
+
+        reclaim_dead_trials(study)  # trials of a dead sweep process on this host: at once, not after the grace period
         optuna.storages.fail_stale_trials(study)  # trials of killed jobs: FAIL, retried by the callback
         return study
 
@@ -147,7 +153,9 @@ class OptunaSweeper(Sweeper):
         if self.baseline:
             train_baseline_once(self, study, space, tracker)
         log.info("study %s in %s: %d trial(s) so far; running %d more", self.name, _mask(self.storage_url), before, self.n_trials)
-        started, done, returns, asked = time.monotonic(), 0, [], set()
+        from textsweep.reclaim import OWNER, current_owner
+
+        started, done, returns, asked, owner = time.monotonic(), 0, [], set(), current_owner()
         try:
             while done < self.n_trials and (self.timeout is None or time.monotonic() - started < self.timeout):
                 if isinstance(study.sampler, optuna.samplers.GridSampler) and study.sampler.is_exhausted(study):
@@ -155,6 +163,8 @@ class OptunaSweeper(Sweeper):
                     break
                 batch_size = min(self.n_jobs, self.n_trials - done)
                 trials = [study.ask(space.distributions) for _ in range(batch_size)]
+                for trial in trials:  # who runs it: a restart reclaims it at once if this process dies
+                    trial.set_user_attr(OWNER, owner)
                 asked.update(t.number for t in trials)
                 batch = [self._overrides(space, trial, tracker.run_id) for trial in trials]
                 try:
@@ -239,11 +249,15 @@ class SweepTracker:
         self.client = self.experiment_id = self.run_id = None
 
     def start(self, space) -> None:
+        from textsweep.filters import equals
+        from textsweep.reclaim import OWNER, close_dead_parent_runs, current_owner
         from textsweep.tracking import log_params, open_experiment
 
         self.client, self.experiment_id = open_experiment(self.config)
+        close_dead_parent_runs(self.client, self.experiment_id, ["tags.`textsweep.role` = 'sweep'",
+                                                                 equals("tags.`optuna.study`", self.study_name, "the study name")])
         s = self.sweeper
-        run = self.client.create_run(self.experiment_id, run_name=f"sweep-{self.study_name}", tags={
+        run = self.client.create_run(self.experiment_id, run_name=f"sweep-{self.study_name}", tags={OWNER: current_owner(),
             "textsweep.sweep": self.study_name, "optuna.study": self.study_name, "textsweep.role": "sweep",
             "mlflow.note.content": f"Optuna study {self.study_name}: {s.n_trials} trial(s), sampler {s.sampler_spec.get('name')}, pruner {s.pruner_spec.get('name')}",
         })
