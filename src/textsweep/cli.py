@@ -85,6 +85,15 @@ def _report(e: Exception) -> int:
 
         print(f"textsweep: error: {mask_secrets(one_line(e))}", file=sys.stderr)
         return 2
+    from textsweep.stores import disk_full
+
+    if disk_full(e):  # whatever layer hit it (artifacts, the store, the cache): the run already ended FAILED
+        from textsweep.masking import mask_secrets
+
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        print(f"textsweep: error: the disk is full ({mask_secrets(first)}): free space, or point TEXTSWEEP_HOME, "
+              "tracking.uri or tracking.artifact_root elsewhere; a run it stopped ended FAILED", file=sys.stderr)
+        return 2
     if isinstance(e, OSError) and e.filename:  # e.g. Hydra's run folder under an unusable TEXTSWEEP_HOME
         print(f"textsweep: error: cannot write {e.filename} ({e.strerror}): make it writable or set TEXTSWEEP_HOME "
               "to a writable folder", file=sys.stderr)

@@ -108,16 +108,15 @@ def split_corpus(corpus: Corpus, d: DictConfig, trainer: DictConfig, seed: int) 
 
 
 def check_splits(splits: Splits, class_names: list[str]) -> None:
-    """Before any training: every class must be in the training split, and validation and test must not be
-    empty (a class with one or two rows leaves them so, and the run would fail only after training)."""
-    counts = np.bincount(np.asarray(splits.y_train, dtype=np.int64), minlength=len(class_names))
-    absent = [class_names[i] for i, n in enumerate(counts) if n == 0]
-    empty = [name for name, part in (("validation", splits.y_val), ("test", splits.y_test)) if len(part) == 0]
-    if absent or empty:
-        what = (f"class(es) {', '.join(map(repr, absent[:5]))} have no training rows" if absent
-                else f"the {' and '.join(empty)} split(s) are empty")
-        raise DataError(f"too few rows to split: {what} (each class needs at least 3 rows for train, validation and "
-                        "test): add rows, or remove the rare classes")
+    """Before any training: every class in every split. A class with one or two rows leaves the validation or
+    test split without it (or empty), and the run would fail, or score it silently, only after training."""
+    for split, labels in (("training", splits.y_train), ("validation", splits.y_val), ("test", splits.y_test)):
+        counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(class_names))
+        absent = [class_names[i] for i, n in enumerate(counts) if n == 0]
+        if absent:
+            raise DataError(f"too few rows to split: class(es) {', '.join(map(repr, absent[:5]))} have no row in the {split} "
+                            "split (each class needs at least 3 rows: train, validation, test): add rows, or remove the "
+                            "rare classes")
 
 
 def build_text_data(d: DictConfig, trainer: DictConfig, seed: int) -> TextData:
