@@ -154,7 +154,8 @@ def open_experiment(cfg: DictConfig):
         remove_if_new(uri, existed, e)
         first_line = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
         raise TrackingError(mask_secrets(
-            f"cannot use the MLflow tracking store at {uri} ({first_line}): {store_problem(uri, e)} (tracking.uri)", uri)) from None
+            f"cannot {'use' if uri.startswith('sqlite:') else 'reach'} the MLflow tracking store at {uri} ({first_line}): "
+            f"{store_problem(uri, e)} (tracking.uri)", uri)) from None
     finally:
         _restore(saved)
 
