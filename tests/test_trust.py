@@ -362,3 +362,10 @@ def test_a_background_sweep_that_inherited_sigint_ignored_still_stops_on_sigint(
     proc = signal_mid_training([sys.executable, "-c", ignore, *args], home, client, "textsweep", signal.SIGINT, timeout=60)
     assert proc.returncode == 130
     assert {r.info.status for r in runs_of(client, "textsweep")} == {"KILLED"}
+
+
+def test_a_run_too_big_for_memory_is_one_line(cli):
+    for override, where in (("dataset.maxlen=100000000", "Unable to allocate"), ("model.units=1000000000", "OOM")):
+        result = cli("train", override, *TINY[:1], *TINY[2:])
+        line = one_line(result.stderr)
+        assert result.returncode == 2 and "does not fit in memory" in line and where in line, override

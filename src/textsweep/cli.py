@@ -94,6 +94,11 @@ def _report(e: Exception) -> int:
         print(f"textsweep: error: the disk is full ({mask_secrets(first)}): free space, or point TEXTSWEEP_HOME, "
               "tracking.uri or tracking.artifact_root elsewhere; a run it stopped ended FAILED", file=sys.stderr)
         return 2
+    if isinstance(e, MemoryError) or type(e).__name__ == "ResourceExhaustedError":  # numpy's, TensorFlow's
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        print(f"textsweep: error: the run does not fit in memory ({first}): lower dataset.maxlen, model.units, "
+              "model.filters, embedding.dim or trainer.batch_size", file=sys.stderr)
+        return 2
     if isinstance(e, OSError) and e.filename:  # e.g. Hydra's run folder under an unusable TEXTSWEEP_HOME
         print(f"textsweep: error: cannot write {e.filename} ({e.strerror}): make it writable or set TEXTSWEEP_HOME "
               "to a writable folder", file=sys.stderr)
