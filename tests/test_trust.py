@@ -369,3 +369,19 @@ def test_a_run_too_big_for_memory_is_one_line(cli):
         result = cli("train", override, *TINY[:1], *TINY[2:])
         line = one_line(result.stderr)
         assert result.returncode == 2 and "does not fit in memory" in line and where in line, override
+
+
+def test_compare_on_a_read_only_store_is_one_line(cli, home, client, small_disk):
+    experiment = client.create_experiment("ro")
+    run = client.create_run(experiment, run_name="lstm", tags={"textsweep.variant": "lstm"})
+    client.log_metric(run.info.run_id, "final_val_accuracy", 0.8)
+    client.set_terminated(run.info.run_id, "FINISHED")
+    mlruns = home / "mlruns"
+    if subprocess.run(["mount", "--bind", "-o", "ro", str(mlruns), str(mlruns)], capture_output=True).returncode:
+        pytest.skip("cannot bind-mount read-only here")
+    subprocess.run(["mount", "-o", "remount,bind,ro", str(mlruns)], capture_output=True)
+    try:
+        result = cli("compare", "--experiment", "ro")
+    finally:
+        subprocess.run(["umount", "-l", str(mlruns)], capture_output=True)
+    assert result.returncode == 2 and "read-only" in one_line(result.stderr)

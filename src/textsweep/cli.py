@@ -61,6 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     from textsweep.masking import mask_logs
 
     mask_logs()  # no log line of any command shows a password
+    import logging
+
+    # MLflow logs a store error with its traceback before raising it; textsweep reports it in one line itself
+    logging.getLogger("mlflow.store.db.utils").addFilter(lambda record: record.levelno < logging.ERROR)
     try:
         return _dispatch(list(sys.argv[1:] if argv is None else argv))
     except KeyboardInterrupt:
@@ -93,6 +97,13 @@ def _report(e: Exception) -> int:
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         print(f"textsweep: error: the disk is full ({mask_secrets(first)}): free space, or point TEXTSWEEP_HOME, "
               "tracking.uri or tracking.artifact_root elsewhere; a run it stopped ended FAILED", file=sys.stderr)
+        return 2
+    if "readonly database" in str(e).lower() or "read-only file system" in str(e).lower():
+        from textsweep.masking import mask_secrets
+
+        first = next(line for line in str(e).splitlines() if "read" in line.lower())[:200]
+        print(f"textsweep: error: the tracking store is read-only ({mask_secrets(first)}): make it writable, set "
+              "TEXTSWEEP_HOME or --tracking-uri to a writable store, or (compare) pass --no-log", file=sys.stderr)
         return 2
     if isinstance(e, MemoryError) or type(e).__name__ == "ResourceExhaustedError":  # numpy's, TensorFlow's
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
