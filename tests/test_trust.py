@@ -385,3 +385,15 @@ def test_compare_on_a_read_only_store_is_one_line(cli, home, client, small_disk)
     finally:
         subprocess.run(["umount", "-l", str(mlruns)], capture_output=True)
     assert result.returncode == 2 and "read-only" in one_line(result.stderr)
+
+
+def test_a_single_run_killed_with_sigkill_is_closed_by_the_next_command_on_its_store(home, client, compose):
+    from textsweep.tracking import open_experiment
+
+    command = [sys.executable, "-m", "textsweep", "train", *TINY, "trainer.epochs=200"]
+    signal_mid_training(command, home, client, "textsweep", signal.SIGKILL, timeout=30)
+    [killed] = runs_of(client, "textsweep")
+    assert killed.info.status == "RUNNING"  # what kill -9 leaves
+    open_experiment(compose())  # any run, sweep or multirun starting on this store
+    killed = client.get_run(killed.info.run_id)
+    assert killed.info.status == "FAILED" and killed.data.tags["textsweep.failure_reason"] == "process_lost"

@@ -69,12 +69,13 @@ def reclaim_dead_trials(study) -> list[int]:
     return reclaimed
 
 
-def close_dead_parent_runs(client, experiment_id: str, role_filter: list[str]) -> None:
-    """End FAILED (`process_lost`) the RUNNING parent runs (sweep or multirun) whose local owner died."""
-    from textsweep.filters import search_runs
-
-    runs = search_runs(client, [experiment_id], ["attributes.status = 'RUNNING'", *role_filter], "the study name",
-                       max_results=1000)
+def close_dead_runs(client, experiment_id: str) -> None:
+    """End FAILED (`process_lost`) the experiment's RUNNING runs (single runs, trials, sweep and multirun
+    parents) whose owner process on this host is gone: kill -9 leaves them RUNNING forever otherwise."""
+    try:
+        runs = client.search_runs([experiment_id], filter_string="attributes.status = 'RUNNING'", max_results=1000)
+    except Exception:  # a convenience: never the reason a run cannot start
+        return
     for run in runs:
         if is_dead(run.data.tags.get(OWNER)):
             try:

@@ -147,6 +147,9 @@ def open_experiment(cfg: DictConfig):
                 f"experiment_name={cfg.experiment_name!r} is a deleted MLflow experiment: restore it "
                 "(mlflow experiments restore) or choose another experiment_name"
             )
+        from textsweep.reclaim import close_dead_runs
+
+        close_dead_runs(client, experiment.experiment_id)  # runs a kill -9 on this host left RUNNING
         return client, experiment.experiment_id
     except TrackingError:
         raise
@@ -189,7 +192,9 @@ def mlflow_run(client, experiment_id: str, run_name: str, tags: dict[str, str]):
     """Create a run; end it FINISHED on success, KILLED on interruption, FAILED on any error."""
     from textsweep.errors import TrainingFailed
 
-    tags = {k: mask_secrets(str(v)) for k, v in {**context_tags(), **tags}.items()}
+    from textsweep.reclaim import OWNER, current_owner
+
+    tags = {k: mask_secrets(str(v)) for k, v in {**context_tags(), OWNER: current_owner(), **tags}.items()}
     run = client.create_run(experiment_id, run_name=run_name, tags=tags)
     run_id = run.info.run_id
     try:

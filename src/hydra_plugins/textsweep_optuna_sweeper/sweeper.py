@@ -249,13 +249,10 @@ class SweepTracker:
         self.client = self.experiment_id = self.run_id = None
 
     def start(self, space) -> None:
-        from textsweep.filters import equals
-        from textsweep.reclaim import OWNER, close_dead_parent_runs, current_owner
+        from textsweep.reclaim import OWNER, current_owner
         from textsweep.tracking import log_params, open_experiment
 
-        self.client, self.experiment_id = open_experiment(self.config)
-        close_dead_parent_runs(self.client, self.experiment_id, ["tags.`textsweep.role` = 'sweep'",
-                                                                 equals("tags.`optuna.study`", self.study_name, "the study name")])
+        self.client, self.experiment_id = open_experiment(self.config)  # closes the runs of dead local owners
         s = self.sweeper
         run = self.client.create_run(self.experiment_id, run_name=f"sweep-{self.study_name}", tags={OWNER: current_owner(),
             "textsweep.sweep": self.study_name, "optuna.study": self.study_name, "textsweep.role": "sweep",
