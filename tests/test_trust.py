@@ -177,19 +177,26 @@ def test_a_sweep_killed_with_sigkill_and_restarted_at_once_reclaims_its_trial_an
 
 @pytest.mark.parametrize("name", ["tpe", "random"])
 def test_workers_that_start_together_draw_distinct_values_and_one_worker_is_reproducible(tmp_path, name):
+    import functools
+
     from textsweep.study import make_sampler
+
+    sampler_class = {"tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler}[name]
+
+    def sampler():  # as Hydra builds it from hydra/sweeper/sampler=<name> with seed 42
+        return make_sampler(functools.partial(sampler_class, seed=42), 0)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     space = {"x": FloatDistribution(0, 1), "n": IntDistribution(1, 10_000)}
     storage = f"sqlite:///{tmp_path / 'o.db'}"
     optuna.create_study(study_name="s", storage=storage)
-    workers = [optuna.load_study(study_name="s", storage=storage, sampler=make_sampler({"name": name, "seed": 42}))
+    workers = [optuna.load_study(study_name="s", storage=storage, sampler=sampler())
                for _ in range(3)]  # three processes that opened the study at the same moment
     drawn = [w.ask(space).params for w in workers for _ in range(2)]
     assert len({(p["x"], p["n"]) for p in drawn}) == len(drawn)
 
     def one_worker(path: Path) -> list:
-        study = optuna.create_study(storage=f"sqlite:///{path}", sampler=make_sampler({"name": name, "seed": 42}))
+        study = optuna.create_study(storage=f"sqlite:///{path}", sampler=sampler())
         values = []
         for _ in range(4):
             trial = study.ask(space)
@@ -295,6 +302,8 @@ def test_a_disk_full_while_the_store_is_created_leaves_no_half_made_store(cli, h
 # --- one line instead of a traceback or a misleading line ---------------------------------------------
 
 def test_out_of_range_settings_are_one_line_config_errors(compose):
+    import functools
+
     from textsweep.study import make_pruner, make_sampler
     from textsweep.validate import validate_config
 
@@ -302,7 +311,7 @@ def test_out_of_range_settings_are_one_line_config_errors(compose):
         with pytest.raises(ConfigError, match=rf"seed={seed} is out of range"):
             validate_config(compose(f"seed={seed}"))
         with pytest.raises(ConfigError, match="sampler.seed"):
-            make_sampler({"name": "tpe", "seed": seed})
+            make_sampler(functools.partial(optuna.samplers.TPESampler, seed=seed), 0)
     with pytest.raises(ConfigError, match="percentile=150 is out of range"):
         make_pruner({"name": "percentile", "percentile": 150})
 
