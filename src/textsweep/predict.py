@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from textsweep.errors import ConfigError
+from textsweep.errors import ConfigError, TextsweepError
 
 BATCH = 512
 
@@ -92,8 +92,6 @@ def main(argv: list[str]) -> int:
     if args.file and args.file != "-" and not Path(args.file).is_file():
         raise ConfigError(f"--file {args.file} does not exist")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    import mlflow
-
     from textsweep.serving import load_classifier
 
     if args.model_uri.startswith(("runs:/", "models:/")):  # these live in a store: an existing one, never a new one
