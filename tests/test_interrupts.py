@@ -60,11 +60,13 @@ def test_ctrl_c_is_deferred_the_same_way_and_handlers_are_restored():
         signal.signal(signal.SIGINT, interactive)
 
 
-def test_a_process_started_to_ignore_ctrl_c_keeps_ignoring_it():
+def test_a_process_started_to_ignore_ctrl_c_still_stops_on_a_sigint_sent_to_it():
+    """A background job from a script inherits SIGINT ignored; no terminal's Ctrl-C reaches it, so a SIGINT
+    that does (kill -INT) was sent on purpose and ends the run like SIGTERM."""
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a background job from a script starts
     try:
-        with signals_as_interrupt():
-            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        with pytest.raises(Interrupted, match="received signal 2"), signals_as_interrupt():
             send(signal.SIGINT)
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN  # restored after the block
     finally:
         signal.signal(signal.SIGINT, previous)

@@ -58,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # Hydra raises instead of printing: we print one line
     argv = list(sys.argv[1:] if argv is None else argv)
+    from textsweep.masking import mask_logs
+
+    mask_logs()  # no log line of any command shows a password
+    import logging
+
+    # MLflow logs a store error with its traceback before raising it; textsweep reports it in one line itself
+    logging.getLogger("mlflow.store.db.utils").addFilter(lambda record: record.levelno < logging.ERROR)
     try:
         return _dispatch(argv)
     except KeyboardInterrupt:
@@ -101,7 +108,30 @@ def _report(e: BaseException) -> int:
     if isinstance(e, HydraException):  # checked first: some of these are OSErrors too
         from textsweep.hydra_errors import one_line
 
-        print(f"textsweep: error: {one_line(e)}", file=sys.stderr)
+        from textsweep.masking import mask_secrets
+
+        print(f"textsweep: error: {mask_secrets(one_line(e))}", file=sys.stderr)
+        return 2
+    from textsweep.stores import disk_full
+
+    if disk_full(e):  # whatever layer hit it (artifacts, the store, the cache): the run already ended FAILED
+        from textsweep.masking import mask_secrets
+
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        print(f"textsweep: error: the disk is full ({mask_secrets(first)}): free space, or point TEXTSWEEP_HOME, "
+              "tracking.uri or tracking.artifact_root elsewhere; a run it stopped ended FAILED", file=sys.stderr)
+        return 2
+    if "readonly database" in str(e).lower() or "read-only file system" in str(e).lower():
+        from textsweep.masking import mask_secrets
+
+        first = next(line for line in str(e).splitlines() if "read" in line.lower())[:200]
+        print(f"textsweep: error: the tracking store is read-only ({mask_secrets(first)}): make it writable, set "
+              "TEXTSWEEP_HOME or --tracking-uri to a writable store, or (compare) pass --no-log", file=sys.stderr)
+        return 2
+    if isinstance(e, MemoryError) or type(e).__name__ == "ResourceExhaustedError":  # numpy's, TensorFlow's
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
+        print(f"textsweep: error: the run does not fit in memory ({first}): lower dataset.maxlen, model.units, "
+              "model.filters, embedding.dim or trainer.batch_size", file=sys.stderr)
         return 2
     if isinstance(e, OSError) and e.filename:  # e.g. Hydra's run folder under an unusable TEXTSWEEP_HOME
         print(f"textsweep: error: cannot write {e.filename} ({e.strerror}): make it writable or set TEXTSWEEP_HOME "

@@ -40,16 +40,17 @@ class Row:
 
 def select_runs(client, experiment: str, sweep: str | None = None, parent: str | None = None,
                 filter_string: str | None = None, all_runs: bool = False, uri: str = "") -> list:
+    from textsweep.filters import equals, search_runs
     from textsweep.readonly import experiment as find_experiment
 
     exp = find_experiment(client, experiment, uri)
-    filters = [f for f in (filter_string,) if f]
+    filters = [f"({filter_string})" if filter_string else ""]
     if sweep:
-        filters.append(f"tags.`optuna.study` = '{sweep}'")
+        filters.append(equals("tags.`optuna.study`", sweep, "--sweep"))
     if parent:
-        filters.append(f"tags.mlflow.parentRunId = '{parent}'")
-    runs = client.search_runs([exp.experiment_id], filter_string=" and ".join(filters), max_results=5000,
-                              order_by=["attributes.start_time DESC"])
+        filters.append(equals("tags.mlflow.parentRunId", parent, "--parent"))
+    runs = search_runs(client, [exp.experiment_id], filters, "--filter", max_results=5000,
+                       order_by=["attributes.start_time DESC"])
     runs = [r for r in runs if r.data.tags.get("textsweep.role") not in PARENT_ROLES]
     if not (all_runs or sweep or parent or filter_string):
         runs = one_per_variant(runs)

@@ -18,6 +18,7 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from textsweep.datasets import Corpus, sha256_of
+from textsweep.errors import DataError
 from textsweep.vectorize import Vectorizer, pad
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,21 @@ def split_corpus(corpus: Corpus, d: DictConfig, trainer: DictConfig, seed: int) 
     if trainer.validate_on_test:
         return Splits(train, y_train, test, y_test, test, y_test, "test_as_validation")
     keep, held = stratified_split(y_train, trainer.validation_split, seed + 1)
-    return Splits(_take(train, keep), y_train[keep], _take(train, held), y_train[held], test, y_test, "holdout")
+    splits = Splits(_take(train, keep), y_train[keep], _take(train, held), y_train[held], test, y_test, "holdout")
+    check_splits(splits, corpus.class_names)
+    return splits
+
+
+def check_splits(splits: Splits, class_names: list[str]) -> None:
+    """Before any training: every class in every split. A class with one or two rows leaves the validation or
+    test split without it (or empty), and the run would fail, or score it silently, only after training."""
+    for split, labels in (("training", splits.y_train), ("validation", splits.y_val), ("test", splits.y_test)):
+        counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(class_names))
+        absent = [class_names[i] for i, n in enumerate(counts) if n == 0]
+        if absent:
+            raise DataError(f"too few rows to split: class(es) {', '.join(map(repr, absent[:5]))} have no row in the {split} "
+                            "split (each class needs at least 3 rows: train, validation, test): add rows, or remove the "
+                            "rare classes")
 
 
 def build_text_data(d: DictConfig, trainer: DictConfig, seed: int) -> TextData:
@@ -185,12 +200,23 @@ def save_cache(data: TextData, folder: Path, key: str) -> None:
         "fingerprint": data.fingerprint,
         "validation_protocol": data.validation_protocol,
     }
+    meta["checksum"] = _meta_checksum(meta)
     _write_atomic(folder / f"{key}.json", lambda tmp: Path(tmp).write_text(json.dumps(meta)))
+
+
+def _meta_checksum(meta: dict) -> str:
+    """The sidecar's own SHA-256 (of every field but this one, the arrays' checksum included): swapped class
+    names would silently invert the labels, and an extra or missing field is no entry textsweep wrote."""
+    body = {k: v for k, v in meta.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def _savez(tmp: str, data: TextData) -> None:
     with open(tmp, "wb") as f:
         np.savez(f, **{name: getattr(data, name) for name in ARRAYS})
+
+
+SIDECAR_FIELDS = {"sha256", "class_names", "vectorizer", "fingerprint", "validation_protocol", "checksum"}
 
 
 def load_cache(folder: Path, key: str) -> TextData | None:
@@ -199,6 +225,9 @@ def load_cache(folder: Path, key: str) -> TextData | None:
         return None
     try:
         meta = json.loads(meta_path.read_text())
+        if not isinstance(meta, dict) or meta.get("checksum") != _meta_checksum(meta) or set(meta) != SIDECAR_FIELDS:
+            log.warning("dataset cache %s has a sidecar that failed its checksum: rebuilding it", meta_path)
+            return None
         if sha256_of(npz) != meta["sha256"]:
             log.warning("dataset cache %s failed its checksum: rebuilding it", npz)
             return None
@@ -206,7 +235,7 @@ def load_cache(folder: Path, key: str) -> TextData | None:
             arrays = {name: f[name] for name in ARRAYS}
         return TextData(**arrays, class_names=meta["class_names"], vectorizer=Vectorizer.from_json(meta["vectorizer"]),
                         fingerprint=meta["fingerprint"], validation_protocol=meta["validation_protocol"], from_cache=True)
-    except (OSError, ValueError, KeyError) as e:
+    except (OSError, ValueError, KeyError, TypeError) as e:
         log.warning("dataset cache %s is unreadable (%s): rebuilding it", npz, e)
         return None
 

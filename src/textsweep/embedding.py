@@ -30,9 +30,15 @@ def read_glove_file(path: Path, dim: int, wanted: set[str]) -> dict[str, np.ndar
     try:
         with path.open(encoding="utf-8") as f:
             for number, line in enumerate(f, 1):
+                if "\t" in line:
+                    raise DataError(f"embedding.path={path} line {number} separates values with tabs: GloVe's text format "
+                                    "uses single spaces (e.g. sed 's/\\t/ /g')")
                 word, _, rest = line.rstrip("\n").partition(" ")
                 if number == 1:
                     width = len(rest.split())
+                    if width < 2 and word.isdigit() and rest.strip().isdigit():
+                        raise DataError(f"embedding.path={path} starts with a word2vec header ({line.strip()!r}: word count "
+                                        "and dimension): remove that first line to read it as GloVe text")
                     if width != dim:
                         raise DataError(
                             f"embedding.path={path} has {width}-dimensional vectors but embedding.dim={dim}: "
@@ -44,6 +50,9 @@ def read_glove_file(path: Path, dim: int, wanted: set[str]) -> dict[str, np.ndar
                     values = np.asarray(rest.split(), dtype=np.float32)
                 except ValueError:
                     raise DataError(f"embedding.path={path} line {number} is malformed (a non-number in the vector of {word!r}): fix or remove that line") from None
+                if not np.isfinite(values).all():
+                    raise DataError(f"embedding.path={path} line {number} has a NaN or infinite value in the vector of "
+                                    f"{word!r}: the file is corrupt; fix or remove that line")
                 if values.shape != (dim,):
                     raise DataError(f"embedding.path={path} line {number} has {values.size} values for {word!r}, expected {dim}: the file is truncated or malformed")
                 vectors[word] = values

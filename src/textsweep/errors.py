@@ -13,6 +13,11 @@ class TextsweepError(Exception):
 
     exit_code = EXIT_USAGE
 
+    def __init__(self, message: str = "", *args):
+        from textsweep.masking import mask_secrets
+
+        super().__init__(mask_secrets(str(message)), *args)  # a store URL in a message never shows its password
+
 
 class ConfigError(TextsweepError):
     """A config value is wrong (type, range, unknown name, unused knob)."""

@@ -133,12 +133,10 @@ def to_html(explanations: list[Explanation], title: str) -> str:
 
 
 def load_classifier(model_uri: str):
-    """The TextClassifier (Keras model + vectoriser) behind a logged textsweep model."""
-    import mlflow
+    """The TextClassifier (Keras model + vectoriser) behind a logged textsweep model (never unpickled)."""
+    from textsweep.serving import load_classifier as safe_load
 
-    from textsweep.serving import load_text_classifier
-
-    return load_text_classifier(mlflow.artifacts.download_artifacts(model_uri))
+    return safe_load(model_uri)
 
 
 def main(argv: list[str]) -> int:
@@ -163,8 +161,12 @@ def main(argv: list[str]) -> int:
     from textsweep.tracking import command_tracking_uri
 
     mlflow.set_tracking_uri(command_tracking_uri(args.tracking_uri))
+    from textsweep.errors import TextsweepError
+
     try:
         classifier = load_classifier(args.model_uri)
+    except TextsweepError:
+        raise
     except Exception as e:
         raise ConfigError(f"cannot load model {args.model_uri} ({str(e).strip().splitlines()[0][:200]}): check the URI") from None
     if args.target is not None and args.target not in classifier.class_names:

@@ -27,15 +27,14 @@ def _handler(signum, frame):
 
 @contextmanager
 def signals_as_interrupt():
-    """SIGTERM, and SIGINT unless this process was started to ignore it (a background job), raise
-    Interrupted in the main thread while the block runs. Elsewhere (a trial in a launcher's thread) a no-op."""
+    """SIGTERM and SIGINT raise Interrupted in the main thread while the block runs. Elsewhere (a trial in a launcher's thread) a no-op."""
     global _pending_signal
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, _handler)}
-    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _handler)
+    # SIGINT even where the process inherited it ignored (`textsweep sweep ... &` from a script): a terminal's
+    # Ctrl-C never reaches a background job, so a SIGINT that arrives was sent on purpose (kill -INT).
+    previous = {signum: signal.signal(signum, _handler) for signum in (signal.SIGTERM, signal.SIGINT)}
     try:
         yield
     finally:

@@ -30,8 +30,10 @@ class MultirunParentRun(Callback):
         except TextsweepError as e:
             raise Escalated(e) from None  # Hydra turns a callback's Exception into a warning; the CLI prints this
         overrides = " ".join(config.hydra.overrides.task)
+        from textsweep.reclaim import OWNER, current_owner
+
         run = self.client.create_run(experiment_id, run_name=f"multirun-{config.experiment_name}", tags={
-            "textsweep.role": "multirun", "textsweep.overrides": mask_secrets(overrides),
+            OWNER: current_owner(), "textsweep.role": "multirun", "textsweep.overrides": mask_secrets(overrides),
             "mlflow.note.content": f"Hydra multirun: textsweep train -m {mask_secrets(overrides)}",
         })
         self.run_id = run.info.run_id

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from textsweep.errors import ConfigError
+from textsweep.errors import ConfigError, TextsweepError
 
 BATCH = 512
 
@@ -27,10 +27,12 @@ TEXT_COLUMNS = ("text", "review", "sentence", "content", "tweet", "comment", "bo
 def _texts(args) -> Iterator[str]:
     yield from args.texts
     if args.file:
-        stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8", newline="")
-        with stream:
+        raw = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
+        with raw:
+            name = "standard input" if args.file == "-" else args.file
+            stream = _decoded_lines(raw, name)
             if args.column or args.file.lower().endswith(".csv"):
-                yield from _csv_texts(stream, args.file, args.column)
+                yield from _csv_texts(stream, name, args.column)
                 return
             for line in stream:  # streamed: a large file is never held whole
                 if line.strip():
@@ -61,6 +63,17 @@ def _text_column(columns: list[str], name: str) -> str:
                       f"e.g. --column {columns[0] if columns else 'text'}")
 
 
+def _decoded_lines(raw, name: str) -> Iterator[str]:
+    """UTF-8 lines of a binary stream, decoded one by one: a bad byte is reported with its file and line,
+    still streamed (a large file is never held whole)."""
+    for number, data in enumerate(raw, 1):
+        try:
+            yield data.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as e:
+            raise TextsweepError(f"--file {name} line {number} is not UTF-8 (byte 0x{data[e.start]:02x} at column "
+                                 f"{e.start + 1}): re-save it as UTF-8, e.g. iconv -f latin1 -t utf-8") from None
+
+
 def _batches(texts: Iterator[str], size: int) -> Iterator[list[str]]:
     batch = []
     for text in texts:
@@ -79,14 +92,16 @@ def main(argv: list[str]) -> int:
     if args.file and args.file != "-" and not Path(args.file).is_file():
         raise ConfigError(f"--file {args.file} does not exist")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    import mlflow
+    from textsweep.serving import load_classifier
 
     if args.model_uri.startswith(("runs:/", "models:/")):  # these live in a store: an existing one, never a new one
         from textsweep.readonly import mlflow_client
 
         mlflow_client(args.tracking_uri, f"model {args.model_uri!r}")
     try:
-        model = mlflow.pyfunc.load_model(args.model_uri)
+        model = load_classifier(args.model_uri)  # never mlflow.pyfunc.load_model: it unpickles before any check
+    except TextsweepError:
+        raise
     except Exception as e:
         first = str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
         raise ConfigError(f"cannot load model {args.model_uri} ({first}): check the URI and --tracking-uri") from None

@@ -18,9 +18,11 @@ CONFIRMED_METRIC = "confirmed_val_mean"  # logged on a trial's run by the confir
 
 def best_run(client, target: str, within: float | None = None):
     """The best finished run with a model, in the study `target` (any experiment) or the experiment `target`."""
-    runs = client.search_runs(
-        [e.experiment_id for e in client.search_experiments()],
-        filter_string=f"tags.`optuna.study` = '{target}' and attributes.status = 'FINISHED'", max_results=5000)
+    from textsweep.filters import equals, search_runs
+
+    runs = search_runs(client, [e.experiment_id for e in client.search_experiments()],
+                       [equals("tags.`optuna.study`", target, "the sweep name"), "attributes.status = 'FINISHED'"],
+                       "the sweep name", max_results=5000)
     if not runs:
         exp = client.get_experiment_by_name(target)
         if exp is None:
@@ -47,9 +49,18 @@ def selection_score(run) -> float:
     return m.get(CONFIRMED_METRIC, m[SELECTION_METRIC])
 
 
+def check_model_name(name: str) -> None:
+    """MLflow's registry takes a model name into its own searches and URIs (models:/NAME@alias): keep it plain."""
+    bad = [c for c in ("'", '"', "/", ":", "@", "%", "\\", "`") if c in name]
+    if not name.strip() or name != name.strip() or bad:
+        raise ConfigError(f"--name {name!r} is not a usable model name: use letters, digits, '-', '_' or '.', "
+                          "e.g. --name sentiment")
+
+
 def promote(client, target: str, name: str, alias: str = "champion", within: float | None = None):
     import mlflow
 
+    check_model_name(name)
     run = best_run(client, target, within)
     version = mlflow.register_model(run.data.tags["textsweep.model_uri"], name, await_registration_for=60,
                                     tags={"textsweep.run_id": run.info.run_id, "textsweep.promoted_from": target})

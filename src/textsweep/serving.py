@@ -137,6 +137,31 @@ def load_text_classifier(path: str) -> TextClassifier:
     return TextClassifier(keras_model, vectorizer, meta["class_names"], buckets)
 
 
+def load_classifier(model_uri: str) -> TextClassifier:
+    """The one way textsweep's commands (predict, explain) load a model: never by unpickling.
+
+    MLflow's generic loaders would import the folder's loader module or unpickle its python_model.pkl
+    before any check, so a crafted folder could run code. Here only the MLmodel file (YAML, safe_load),
+    the vectoriser's JSON and the Keras file (safe_mode) are read; a folder without textsweep's flavor
+    is refused in one line."""
+    import mlflow
+    import yaml
+
+    from textsweep.errors import TextsweepError
+
+    local = model_uri if os.path.isdir(model_uri) else mlflow.artifacts.download_artifacts(artifact_uri=model_uri)
+    try:
+        with open(os.path.join(local, "MLmodel"), encoding="utf-8") as f:
+            flavors = (yaml.safe_load(f) or {}).get("flavors") or {}
+    except (OSError, yaml.YAMLError, AttributeError):
+        flavors = {}
+    files = [os.path.join(local, VECTORIZER_FILE), os.path.join(local, "data", "model.keras")]
+    if FLAVOR_NAME not in flavors or not all(os.path.isfile(f) for f in files):
+        raise TextsweepError(f"{model_uri} is not a textsweep model (no textsweep flavor with {VECTORIZER_FILE} and "
+                             "data/model.keras): textsweep loads only its own models, and never unpickles one")
+    return load_text_classifier(local)
+
+
 def _load_pyfunc(path: str) -> TextClassifier:
     """Called by mlflow.pyfunc.load_model with the model's local folder."""
     return load_text_classifier(path)

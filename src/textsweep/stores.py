@@ -42,3 +42,57 @@ def first_use_race_retry(create, attempts: int = 6):
             if attempt == attempts - 1 or not any(r in str(e).lower() for r in races):
                 raise
             time.sleep(0.3 * (attempt + 1))
+
+
+DISK_FULL = ("no space left", "database or disk is full", "disk i/o error", "errno 28", "enospc")
+NOT_A_DATABASE = ("file is not a database", "malformed", "no such table", "can't locate revision", "not a database",
+                  "unable to open database", "no such column")
+
+
+def disk_full(error: BaseException) -> bool:
+    text = f"{type(error).__name__}: {error}".lower()
+    return isinstance(error, OSError) and error.errno == 28 or any(k in text for k in DISK_FULL)
+
+
+def store_problem(url: str, error: BaseException) -> str:
+    """What went wrong with a store, for one line: a full disk, a damaged file, or an unreachable server.
+    A local SQLite file is never 'unreachable': telling its user to start a server misleads."""
+    text = f"{type(error).__name__}: {error}".lower()
+    if disk_full(error):
+        return "the disk is full: free space, or point the store elsewhere"
+    if url.startswith("sqlite:"):
+        if any(k in text for k in NOT_A_DATABASE):
+            return "the file is damaged or not a database of this kind (e.g. truncated): move it aside to start a new one"
+        return "the file cannot be opened: check its permissions and that it is a database of this kind"
+    return "start the server or fix the URL"
+
+
+def remove_if_new(url: str, existed: bool, error: BaseException) -> None:
+    """A store whose first creation ran out of disk is half-made: remove it, so the next run starts clean
+    instead of failing on it forever. Only then: another worker may have made the file meanwhile."""
+    if existed or not url.startswith("sqlite:///") or not disk_full(error):
+        return
+    path = Path(url[len("sqlite:///"):])
+    for leftover in (path, path.with_name(path.name + "-journal"), path.with_name(path.name + "-wal")):
+        try:
+            leftover.unlink()
+        except OSError:
+            pass
+
+
+def probe_server(url: str, timeout: float = 5.0) -> None:
+    """A database server URL (postgresql://, mysql://...) must accept a TCP connection within `timeout`:
+    MLflow retries a dead one for minutes before it says so. Raises OSError; other URLs pass."""
+    import socket
+    from urllib.parse import urlsplit
+
+    scheme = url.split("://", 1)[0].split("+", 1)[0].lower() if "://" in url else ""
+    ports = {"postgresql": 5432, "postgres": 5432, "mysql": 3306, "mssql": 1433}
+    if scheme not in ports:
+        return
+    netloc = urlsplit(url).netloc.rpartition("@")[2]  # after the last @: a raw @ in a password is not the host
+    host, _, port = netloc.rpartition(":") if netloc.count(":") == 1 else (netloc, "", "")
+    if not host:
+        return  # a socket path or a host given in the query: let the driver connect
+    with socket.create_connection((host.strip("[]"), int(port) if port.isdigit() else ports[scheme]), timeout=timeout):
+        pass

@@ -14,6 +14,7 @@ from pathlib import Path
 import optuna
 
 from textsweep.errors import ConfigError, TrackingError
+from textsweep.validate import check_seed
 from textsweep.stores import absolute_sqlite_url, creation_lock, first_use_race_retry
 
 PRUNER_ATTR = "textsweep.pruner"
@@ -47,13 +48,18 @@ def open_storage(url: str, heartbeat_interval: int | None = None, grace_period: 
         kwargs = dict(heartbeat_interval=heartbeat_interval, grace_period=grace_period or 4 * heartbeat_interval,
                       heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=max_retries))
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    existed = not url.startswith("sqlite:///") or Path(url[len("sqlite:///"):]).exists()
     try:
         with creation_lock(url):
             return first_use_race_retry(lambda: RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs))
-    except (optuna.exceptions.StorageInternalError, ValueError, ImportError) as e:
-        raise TrackingError(f"cannot open the Optuna storage {mask(url)} ({str(e).splitlines()[0][:200]}): fix hydra.sweeper.storage") from None
-    except Exception as e:  # sqlalchemy ArgumentError (malformed URL), OperationalError (unreachable)
-        raise TrackingError(f"cannot open the Optuna storage {mask(url)} ({type(e).__name__}: {str(e).splitlines()[0][:200]}): fix hydra.sweeper.storage") from None
+    except Exception as e:  # sqlalchemy ArgumentError (malformed URL), OperationalError (unreachable), full disk
+        from textsweep.stores import remove_if_new, store_problem
+        from textsweep.tracking import mask_secrets
+
+        remove_if_new(url, existed, e)
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        raise TrackingError(mask_secrets(f"cannot open the Optuna storage {url} ({type(e).__name__}: {first}): "
+                                         f"{store_problem(url, e)} (hydra.sweeper.storage)", url)) from None
 
 
 def mask(url: str) -> str:
@@ -71,7 +77,10 @@ def sampler_target(sampler) -> str:
 def make_sampler(sampler, seed_offset: int, grid: dict | None = None):
     """The hydra/sweeper/sampler config, which Hydra passes as a partial, as an Optuna sampler.
 
-    A resumed study with a fixed seed would repeat its first trials: the seed is offset by the trials so far.
+    A fixed seed seeds TPE and random sampling per trial, from seed + trial number: workers that start
+    together draw different values (a seed offset by the trials seen at start gave them all the same ones), a
+    resumed study never repeats its first trials, and a one-worker sweep stays reproducible. Samplers whose
+    state lives in the study (CMA-ES, QMC, NSGA) get the seed offset by the trials so far instead.
     A grid sampler gets its grid (the search space's points) from the sweeper."""
     import functools
 
@@ -79,8 +88,10 @@ def make_sampler(sampler, seed_offset: int, grid: dict | None = None):
         return sampler  # a sampler built elsewhere is used as it is
     cls, kwargs = sampler.func, {k: v for k, v in sampler.keywords.items() if v is not None}
     kwargs.pop("n_ehvi_candidates", None)  # MOTPE's, which Optuna's multi-objective TPE does not take
-    if kwargs.get("seed") is not None:
-        kwargs["seed"] = int(kwargs["seed"]) + seed_offset
+    seed = kwargs.get("seed")
+    if seed is not None:
+        check_seed(seed, "hydra.sweeper.sampler.seed")
+        kwargs["seed"] = int(seed) + seed_offset
     if issubclass(cls, optuna.samplers.GridSampler):
         cls, kwargs["search_space"] = ExhaustibleGridSampler, grid or {}
     for name, package in (("CmaEsSampler", "cmaes"), ("GPSampler", "torch")):
@@ -90,9 +101,40 @@ def make_sampler(sampler, seed_offset: int, grid: dict | None = None):
             except ImportError:
                 raise ConfigError(f"hydra/sweeper/sampler: {name} needs the {package} package: pip install {package}") from None
     try:
+        if seed is not None and issubclass(cls, (optuna.samplers.TPESampler, optuna.samplers.RandomSampler)):
+            return PerTrialSeed(lambda trial_seed: cls(*sampler.args, **{**kwargs, "seed": trial_seed}), int(seed))
         return cls(*sampler.args, **kwargs)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"hydra.sweeper.sampler ({cls.__name__}) cannot be built: {str(e).splitlines()[0][:300]}") from None
+
+
+class PerTrialSeed(optuna.samplers.BaseSampler):
+    """A sampler rebuilt for each trial with seed (base + trial number) % 2**32. Optuna's samplers keep no
+    state between trials beyond their random generator (history comes from the storage), so the rebuilt one
+    samples as the long-lived one would, from a generator that no other worker shares."""
+
+    def __init__(self, build, seed: int):
+        self._build, self._seed = build, seed
+        self._inner = build(seed)
+
+    def before_trial(self, study, trial) -> None:
+        self._inner = self._build((self._seed + trial.number) % 2**32)
+        self._inner.before_trial(study, trial)
+
+    def infer_relative_search_space(self, study, trial):
+        return self._inner.infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        return self._inner.sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return self._inner.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(self, study, trial, state, values) -> None:
+        self._inner.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self._inner.reseed_rng()
 
 
 def make_pruner(spec: dict | None):
@@ -106,6 +148,9 @@ def make_pruner(spec: dict | None):
     if name == "median":
         return optuna.pruners.MedianPruner(**common)
     if name == "percentile":
+        if not 0 <= float(spec.get("percentile", 25.0)) <= 100:
+            raise ConfigError(f"hydra.sweeper.pruner.percentile={spec.get('percentile')} is out of range: use a "
+                              "percentile in [0, 100], e.g. hydra.sweeper.pruner.percentile=25")
         return optuna.pruners.PercentilePruner(float(spec.get("percentile", 25.0)), **common)
     if name in ("hyperband", "successive_halving"):
         kwargs = {"min_resource": spec.get("min_resource") or 1, "reduction_factor": int(spec.get("reduction_factor") or 3)}

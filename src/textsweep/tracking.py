@@ -6,19 +6,18 @@ an error ends it FAILED and an interruption KILLED.
 """
 
 import os
-import re
 from contextlib import contextmanager
 from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
 from textsweep.errors import TrackingError
-from textsweep.stores import absolute_sqlite_url, creation_lock, first_use_race_retry
+from textsweep.masking import SECRET_NAME, mask_secrets  # noqa: F401  (mask_secrets: the one masking function)
+from textsweep.stores import (absolute_sqlite_url, creation_lock, first_use_race_retry, probe_server, remove_if_new,
+                              store_problem)
 
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
-SECRET_NAME = re.compile(r"(^|[._])(password|passwd|secret|token|api_?key|access_?key|private_?key|credentials?)$", re.I)
-URL_PASSWORD = re.compile(r"(://[^:/@\s]+:)([^@\s]+)(@)")
 MAX_PARAM_LENGTH = 6000
 # MLflow 3's UI opens an experiment by its kind: GenAI kinds land on traces, this one on the runs table
 # (3.17's experiment page reads the `workflowType` URL parameter instead: `textsweep ui` prints it).
@@ -51,10 +50,6 @@ def command_tracking_uri(explicit: str | None = None) -> str:
     $MLFLOW_TRACKING_URI, else textsweep's local store under $TEXTSWEEP_HOME (or the current folder)."""
     home = Path(os.environ.get("TEXTSWEEP_HOME", ".")).expanduser().resolve()
     return explicit or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlruns' / 'mlflow.db'}"
-
-
-def mask_secrets(text: str) -> str:
-    return URL_PASSWORD.sub(r"\1***\3", text)
 
 
 def redact(node, name: str = ""):
@@ -134,6 +129,10 @@ def open_experiment(cfg: DictConfig):
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
+    from textsweep.errors import ConfigError
+
+    if not str(cfg.experiment_name or "").strip():  # every caller (run, sweep, multirun) passes here first
+        raise ConfigError("experiment_name is empty: name the MLflow experiment, e.g. experiment_name=textsweep")
     uri = tracking_uri(cfg)
     if uri.startswith("sqlite:///"):
         folder = Path(uri[len("sqlite:///"):]).parent
@@ -149,7 +148,9 @@ def open_experiment(cfg: DictConfig):
             ) from None
     mlflow.set_tracking_uri(uri)
     saved = _probe_settings()
+    existed = not uri.startswith("sqlite:///") or Path(uri[len("sqlite:///"):]).exists()
     try:
+        probe_server(uri)  # a dead database server fails in seconds, not after MLflow's minutes of retries
         with creation_lock(uri):  # the client's store creates (or migrates) MLflow's tables on first use
             client = first_use_race_retry(lambda: MlflowClient(tracking_uri=uri))
             experiment = first_use_race_retry(lambda: client.get_experiment_by_name(cfg.experiment_name))
@@ -166,15 +167,18 @@ def open_experiment(cfg: DictConfig):
                 f"experiment_name={cfg.experiment_name!r} is a deleted MLflow experiment: restore it "
                 "(mlflow experiments restore) or choose another experiment_name"
             )
+        from textsweep.reclaim import close_dead_runs
+
+        close_dead_runs(client, experiment.experiment_id)  # runs a kill -9 on this host left RUNNING
         return client, experiment.experiment_id
     except TrackingError:
         raise
-    except Exception as e:  # connection refused, DNS, auth, corrupt database: all end here
+    except Exception as e:  # connection refused, DNS, auth, corrupt database, full disk: all end here
+        remove_if_new(uri, existed, e)
         first_line = _clip(str(e).strip().splitlines()[0]) if str(e).strip() else type(e).__name__
-        raise TrackingError(
-            f"cannot reach the MLflow tracking store at {mask_secrets(uri)} ({first_line}): start the server or "
-            "fix tracking.uri"
-        ) from None
+        raise TrackingError(mask_secrets(
+            f"cannot {'use' if uri.startswith('sqlite:') else 'reach'} the MLflow tracking store at {uri} ({first_line}): "
+            f"{store_problem(uri, e)} (tracking.uri)", uri)) from None
     finally:
         _restore(saved)
 
@@ -189,7 +193,7 @@ def context_tags() -> dict[str, str]:
 def log_params(client, run_id: str, params: dict[str, str]) -> None:
     from mlflow.entities import Param
 
-    items = [Param(k, v) for k, v in params.items()]
+    items = [Param(k, mask_secrets(str(v))) for k, v in params.items()]  # every param, whoever built it
     for start in range(0, len(items), 100):  # MLflow's batch limit
         client.log_batch(run_id, params=items[start:start + 100])
 
@@ -208,7 +212,10 @@ def mlflow_run(client, experiment_id: str, run_name: str, tags: dict[str, str]):
     """Create a run; end it FINISHED on success, KILLED on interruption, FAILED on any error."""
     from textsweep.errors import TrainingFailed
 
-    run = client.create_run(experiment_id, run_name=run_name, tags={**context_tags(), **tags})
+    from textsweep.reclaim import OWNER, current_owner
+
+    tags = {k: mask_secrets(str(v)) for k, v in {**context_tags(), OWNER: current_owner(), **tags}.items()}
+    run = client.create_run(experiment_id, run_name=run_name, tags=tags)
     run_id = run.info.run_id
     try:
         yield run_id

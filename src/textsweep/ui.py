@@ -79,7 +79,7 @@ def _port(text: str) -> int:
     except ValueError:
         port = -1
     if not 1 <= port <= 65535:
-        raise ConfigError(f"--port {text} is not a port: use a number from 1 to 65535, e.g. --port 5000")
+        raise ConfigError(f"--port {text} is not a TCP port: use a number from 1 to 65535, e.g. --port 5000")
     return port
 
 

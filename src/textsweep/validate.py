@@ -34,10 +34,18 @@ def _fraction(key: str, value, example: float) -> None:
         raise ConfigError(f"{key}={value!r} is out of range: use a fraction in (0, 1), e.g. {key}={example}")
 
 
+def check_seed(seed, key: str) -> None:
+    """NumPy, Keras and Optuna take seeds in [0, 2**32): anything else fails deep inside them; say so in one line."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
+        raise ConfigError(f"{key}={seed} is out of range: use an integer in [0, 4294967295], e.g. {key}=42")
+
+
 def validate_config(cfg: DictConfig, in_sweep: bool = False) -> list[str]:
     """Raises ConfigError on the first bad value. Returns the model knobs that are set but that the preset does
     not use: an error in a single run, but in a sweep that chooses among presets a knob may apply to only some
     of them, so there they are returned (the run logs them as not applicable) instead."""
+    check_seed(cfg.seed, "seed")
+    check_seed(cfg.dataset.get("split_seed"), "dataset.split_seed")
     _validate_dataset(cfg.dataset)
     uses_embedding = not is_ngram_model(cfg.model)
     if uses_embedding:

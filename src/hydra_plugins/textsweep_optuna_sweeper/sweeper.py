@@ -86,6 +86,9 @@ class OptunaSweeper(Sweeper):
             raise ConfigError(f"hydra.sweeper.n_trials={self.n_trials} must be >= 1")
         if self.n_jobs < 1:
             raise ConfigError(f"hydra.sweeper.n_jobs={self.n_jobs} must be >= 1")
+        if self.heartbeat_interval is not None and self.heartbeat_interval < 0:
+            raise ConfigError(f"hydra.sweeper.heartbeat_interval={self.heartbeat_interval} must be >= 1 second (or 0/null: no "
+                              "heartbeat, a killed trial is then reclaimed only on its own host)")
         if self.timeout is not None and self.timeout <= 0:
             raise ConfigError(f"hydra.sweeper.timeout={self.timeout} must be > 0 seconds (or null)")
         if self.max_failure_rate is not None and not 0.0 <= self.max_failure_rate <= 1.0:
@@ -255,6 +258,9 @@ class OptunaSweeper(Sweeper):
         study.sampler = self._sampler(space, len(study.trials))
         study.set_user_attr(PRUNER_ATTR, json.dumps(self.pruner_spec))
         study.set_user_attr(OBJECTIVES_ATTR, json.dumps(self.objectives))
+        from textsweep.reclaim import reclaim_dead_trials
+
+        reclaim_dead_trials(study)  # trials of a dead sweep process on this host: at once, not after the grace period
         optuna.storages.fail_stale_trials(study)  # trials of killed jobs: FAIL, retried by the callback
         return study
 
@@ -296,13 +302,17 @@ class OptunaSweeper(Sweeper):
         if self.baseline:
             train_baseline_once(self, study, space, tracker)
         log.info("study %s in %s: %d trial(s) so far; running %d more", self.name, _mask(self.storage_url), before, self.n_trials)
-        started, done, returns, asked, failures = time.monotonic(), 0, [], set(), []
+        from textsweep.reclaim import OWNER, current_owner
+
+        started, done, returns, asked, failures, owner = time.monotonic(), 0, [], set(), [], current_owner()
         try:
             while done < self.n_trials and (self.timeout is None or time.monotonic() - started < self.timeout):
                 if self._grid_exhausted(study, done):
                     break
                 batch_size = min(self.n_jobs, self.n_trials - done)
                 trials = [self._ask(study, space) for _ in range(batch_size)]
+                for trial in trials:  # who runs it: a restart reclaims it at once if this process dies
+                    trial.set_user_attr(OWNER, owner)
                 asked.update(t.number for t in trials)
                 batch = [self._overrides(space, trial, tracker.run_id) for trial in trials]
                 try:
@@ -397,13 +407,14 @@ class SweepTracker:
         self.client = self.experiment_id = self.run_id = None
 
     def start(self, space) -> None:
+        from textsweep.reclaim import OWNER, current_owner
         from textsweep.study import sampler_target
         from textsweep.tracking import log_params, open_experiment
 
-        self.client, self.experiment_id = open_experiment(self.config)
+        self.client, self.experiment_id = open_experiment(self.config)  # closes the runs of dead local owners
         self.started = time.monotonic()  # for the ETA on a terminal
         s = self.sweeper
-        run = self.client.create_run(self.experiment_id, run_name=f"sweep-{self.study_name}", tags={
+        run = self.client.create_run(self.experiment_id, run_name=f"sweep-{self.study_name}", tags={OWNER: current_owner(),
             "textsweep.sweep": self.study_name, "optuna.study": self.study_name, "textsweep.role": "sweep",
             "mlflow.note.content": f"Optuna study {self.study_name}: {s.n_trials} trial(s), sampler {sampler_target(s.sampler).rsplit('.', 1)[-1]}, pruner {s.pruner_spec.get('name')}",
         })

@@ -1,12 +1,15 @@
 """dataset=csv: any CSV with a text column and a label column (string or integer labels, 2 or more classes)."""
 
 import csv
+import logging
+import math
 import sys
 from pathlib import Path
 
 from textsweep.datasets import Corpus, check_classes, encode_labels
 from textsweep.errors import DataError
 
+log = logging.getLogger("textsweep")
 TRAIN_VALUES, TEST_VALUES = {"train", "training", "val", "valid", "validation", "dev"}, {"test", "testing"}
 
 
@@ -26,7 +29,42 @@ def read_rows(path: Path) -> tuple[list[str], list[dict]]:
         raise DataError(f"dataset.path={path} is not a readable CSV ({e}): check quoting and delimiters") from None
     if not columns:
         raise DataError(f"dataset.path={path} is empty: it needs a header row and labelled rows")
+    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicated:  # csv.DictReader keeps the last of them: training would read the wrong column
+        raise DataError(f"dataset.path={path} has the column name(s) {', '.join(map(repr, duplicated))} more than once "
+                        "in its header: rename them so each column has its own name")
+    repeats = [i + 2 for i, r in enumerate(rows) if [r.get(c) for c in columns] == columns]
+    if repeats:
+        raise DataError(f"dataset.path={path} repeats its header row at line {repeats[0]} ({len(repeats)} time(s); files "
+                        "joined with their headers?): remove the repeated header rows")
     return columns, rows
+
+
+MISSING_LABELS = {"nan", "null", "na", "n/a", "<na>"}
+
+
+def normalise_labels(labels: list[str], where: str) -> list[str]:
+    """Labels as classes: numbers by value ('1' and '1.0' are one class, written '1'); pandas-style missing
+    markers ('NaN', 'null') are refused, never made a class."""
+    missing = sorted({v for v in labels if v.strip().lower() in MISSING_LABELS})
+    if missing:
+        raise DataError(f"{where}: label(s) {', '.join(map(repr, missing))} mark a missing label, not a class: fill them "
+                        "in, or remove those rows")
+    try:
+        values = [float(v) for v in labels]
+    except ValueError:
+        return labels  # names: taken as written
+    if not all(math.isfinite(v) and v == int(v) for v in values):
+        raise DataError(f"{where}: numeric labels must be whole numbers (class ids), e.g. 0, 1, 2")
+    normalised = [str(int(v)) for v in values]
+    spellings = {}
+    for raw, norm in zip(labels, normalised):
+        spellings.setdefault(norm, set()).add(raw)
+    merged = {k: v for k, v in spellings.items() if len(v) > 1}
+    if merged:
+        name, raw = next(iter(merged.items()))
+        log.warning("%s: labels %s are read as one class %s", where, " and ".join(sorted(raw)), name)
+    return normalised
 
 
 def load_csv(d) -> Corpus:
@@ -65,11 +103,9 @@ def load_csv(d) -> Corpus:
             raise DataError(f"dataset.split_column={d.split_column!r} leaves the train or test split empty: it needs both")
 
     where = f"dataset.path={path} (column {d.label_column!r})"
-    names, y_train, y_test = encode_labels(
-        [r[d.label_column].strip() for r in train_rows],
-        [r[d.label_column].strip() for r in test_rows] if test_rows is not None else None,
-        where,
-    )
+    labels = normalise_labels([r[d.label_column].strip() for r in train_rows + (test_rows or [])], where)
+    names, y_train, y_test = encode_labels(labels[:len(train_rows)], labels[len(train_rows):] if test_rows is not None else None,
+                                           where)
     check_classes(names, y_train, where)
     return Corpus(
         train=[r[d.text_column] for r in train_rows],

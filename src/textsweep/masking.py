@@ -1,0 +1,74 @@
+"""The one masking function for secrets in any text textsweep writes: params, tags, yaml, logs, errors.
+
+Three shapes of secret reach text:
+- a URL's password, `scheme://user:PASSWORD@host`. The password may hold a raw `@` (an unescaped URL),
+  so it runs to the *last* `@` of the word: a tail after the first `@` is masked too, never shown;
+- a query or option value, `?password=...`, `&token=...`;
+- a credential-like key with a value, `tracking.password=...` (an override) or `password: ...` (yaml).
+Masking too much is harmless; showing a password is not. Imports nothing heavy (errors.py uses it).
+"""
+
+import logging
+import re
+
+SECRET_WORDS = r"(?:password|passwd|pwd|secret|secret_?key|token|api_?key|access_?key|private_?key|credentials?)"
+SECRET_NAME = re.compile(rf"(^|[._])(?:{SECRET_WORDS})$", re.I)
+MASK = "***"
+_URL_PASSWORD = re.compile(r"(://[^:/@\s'\"]+:)[^\s'\"]*@(?=[^@\s'\"]*)")
+_KEY_VALUE = re.compile(rf"((?:^|(?<=[\s?&;,'\"{{(\[.+~_-]))[\w.]*{SECRET_WORDS}['\"]?\s*[=:]\s*['\"]?)(?!\*\*\*)([^\s&;,'\"}}\])]+)",
+                        re.I | re.M)
+
+
+def mask_secrets(text, *urls: str):
+    """`text` with every password-like value replaced by ***; non-strings are returned unchanged.
+
+    urls: the URLs the text may be about (an error from connecting to them). A driver that split a password
+    holding a raw `@` at its first `@` reports the tail as part of the host (`could not resolve "tail@host"`),
+    which no pattern can tell from a host name: the tails of these URLs' passwords are masked wherever they
+    appear."""
+    if not isinstance(text, str) or not text:
+        return text
+    for url in urls:
+        password = _password_of(url)
+        if password:
+            text = text.replace(password, MASK)
+            for tail in password.split("@")[1:]:
+                if tail:
+                    text = text.replace(tail + "@", MASK + "@")
+    text = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)
+    return _KEY_VALUE.sub(lambda m: m.group(1) + MASK, text)
+
+
+def _password_of(url) -> str:
+    """The password of `scheme://user:password@host...`, up to the last `@` of the authority."""
+    if not isinstance(url, str) or "://" not in url:
+        return ""
+    rest = url.split("://", 1)[1]
+    userinfo = rest.rsplit("@", 1)[0] if "@" in rest else ""
+    return userinfo.split(":", 1)[1] if ":" in userinfo else ""
+
+
+class _MaskingRecordFactory:
+    """Log records with their message masked, whatever handler Hydra or a launcher configures later
+    (Hydra's launchers log each job's override line: a cron log would keep a password)."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __call__(self, *args, **kwargs):
+        record = self.inner(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: let logging report it as it would
+            return record
+        masked = mask_secrets(message)
+        if masked != message:
+            record.msg, record.args = masked, ()
+        return record
+
+
+def mask_logs() -> None:
+    """Mask secrets in every log record from now on, in this process (idempotent)."""
+    factory = logging.getLogRecordFactory()
+    if not isinstance(factory, _MaskingRecordFactory):
+        logging.setLogRecordFactory(_MaskingRecordFactory(factory))
