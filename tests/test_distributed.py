@@ -2,6 +2,7 @@
 at 127.0.0.1:5432, concurrent worker processes on one study, and an `mlflow server` the test starts.
 
 Outside CI a machine without PostgreSQL skips these; under CI=true they must run, so a missing server fails.
+The submitit test needs no PostgreSQL: it runs a sweep through hydra-submitit-launcher's local executor.
 """
 
 import os
@@ -167,3 +168,31 @@ def test_a_tracking_outage_mid_run_loses_no_training_and_no_curve_point(home, pg
     finally:
         proc.kill()
         stop(server)
+
+
+def test_a_weak_trial_is_pruned_through_the_submitit_launcher(cli, home):
+    """The SLURM path without SLURM: hydra-submitit-launcher's local executor runs each trial as a submitit job
+    (a pickled task function, unpickled and run in a fresh process), and the pruner still prunes it there."""
+    if os.environ.get("CI") != "true":  # under CI the dev extra has it, so a missing launcher fails
+        pytest.importorskip("hydra_plugins.hydra_submitit_launcher", reason="pip install -e '.[dev]'")
+    (home / "mlruns").mkdir(exist_ok=True)
+    study_with_strong_history(f"sqlite:///{home / 'mlruns' / 'optuna.db'}", "prune")
+    result = cli("train", "-m", "hydra/sweeper=optuna", "hydra/launcher=submitit_local", "hydra.sweeper.study_name=prune",
+                 "hydra.sweeper.n_trials=1", "hydra.sweeper.pruner.name=median", "hydra.sweeper.pruner.n_startup_trials=2",
+                 "hydra.sweeper.baseline=false", "model.units=int(interval(4, 16))", *TINY, "trainer.epochs=3",
+                 "tracking.log_model=false", "hydra.launcher.timeout_min=5", "hydra.launcher.cpus_per_task=1",
+                 "hydra.launcher.gpus_per_node=0", f"hydra.launcher.submitit_folder={home / 'submitit' / '%j'}",
+                 timeout=180)
+    assert result.returncode == 0, result.stderr[-3000:]
+    # the trial ran as a submitit job: its pickled call, its log and its pickled result are in the submitit folder
+    results = list((home / "submitit").glob("*/*_0_result.pkl"))
+    assert len(results) == 1, sorted(p.name for p in (home / "submitit").rglob("*"))
+    job_log = "".join(results[0].with_name(results[0].name.replace("result.pkl", f"log.{x}")).read_text() for x in ("out", "err"))
+    assert "pruned at epoch 1" in job_log and "Job completed successfully" in job_log
+    trial = optuna.load_study(study_name="prune", storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}").trials[2]
+    assert trial.state.name == "PRUNED" and list(trial.intermediate_values) == [0]  # pruned at its first epoch
+    client = mlflow.MlflowClient(f"sqlite:///{home / 'mlruns' / 'mlflow.db'}")
+    [run] = [r for r in runs_of(client, "textsweep") if r.data.tags.get("optuna.trial") == "2"]
+    assert run.info.status == "FINISHED"
+    assert run.data.tags["pruned"] == "true" and run.data.tags["textsweep.pruned_at_epoch"] == "1"
+    assert run.data.metrics["epochs_run"] == 1
