@@ -53,7 +53,7 @@ def user_env(home: Path) -> dict:
 @pytest.fixture
 def cli(home):
     """Run the installed `textsweep` command in `home` as a user would; returns CompletedProcess."""
-    def _cli(*args: str, timeout: int = 240, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    def _cli(*args: str, timeout: int = 600, cwd: Path | None = None) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "textsweep", *args], cwd=cwd or home, env=user_env(home),
                               capture_output=True, text=True, timeout=timeout)
     return _cli
