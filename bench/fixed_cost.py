@@ -142,7 +142,9 @@ def in_sweep(home: Path, trials: int, train: int) -> dict:
     sha = write_imdb_npz(npz, n_train=train, n_test=200)  # the cost measured here does not grow with the data
     wall = textsweep(home, "train", "-m", *imdb_overrides(npz, sha), "trainer.epochs=1", "hydra/sweeper=optuna",
                      "hydra.sweeper.study_name=fixed_cost", f"hydra.sweeper.n_trials={trials}",
-                     "hydra.sweeper.sampler.n_startup_trials=100", "model.units=choice(96, 100)")
+                     "hydra.sweeper.sampler.n_startup_trials=100", "model.units=choice(96, 100)",
+                     # the per-trial cost alone: no baseline run before the trials, no confirmation after
+                     "hydra.sweeper.baseline=false", "hydra.sweeper.confirm.top_k=0")
     done = runs(home, "imdb_article")[-trials:]
     per_trial, parts = [], {"data": [], "model build": [], "MLflow logging, including the model": []}
     for before, run in zip(done, done[1:]):
