@@ -340,7 +340,7 @@ def test_every_sampler_of_the_group_builds_or_names_its_missing_package(name, cl
 
     from textsweep.compose import compose_config
     from textsweep.errors import ConfigError
-    from textsweep.study import make_sampler
+    from textsweep.study import PerTrialSeed, make_sampler
 
     cfg = compose_config(["hydra/sweeper=optuna", f"hydra/sweeper/sampler={name}", "hydra.sweeper.sampler.seed=7"],
                          return_hydra_config=True)
@@ -351,4 +351,7 @@ def test_every_sampler_of_the_group_builds_or_names_its_missing_package(name, cl
             make_sampler(partial, 0, {"x": [1, 2]})
         return
     sampler = make_sampler(partial, 3, {"x": [1, 2]})
+    if name in ("tpe", "motpe", "random"):  # seeded per trial (workers that start together draw apart)
+        assert isinstance(sampler, PerTrialSeed)
+        sampler = sampler.inner
     assert type(sampler).__name__ == cls

@@ -117,6 +117,11 @@ class PerTrialSeed(optuna.samplers.BaseSampler):
         self._build, self._seed = build, seed
         self._inner = build(seed)
 
+    @property
+    def inner(self):
+        """The sampler of the current trial (a TPESampler, a RandomSampler...)."""
+        return self._inner
+
     def before_trial(self, study, trial) -> None:
         self._inner = self._build((self._seed + trial.number) % 2**32)
         self._inner.before_trial(study, trial)

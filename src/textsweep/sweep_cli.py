@@ -174,6 +174,13 @@ def status(name: str, args: list[str]) -> int:
     return 0
 
 
+def _value_of(trial):
+    """A complete trial's value; a multi-objective trial's values, in the objectives' order."""
+    if trial.state.name != "COMPLETE" or not trial.values:
+        return None
+    return trial.values[0] if len(trial.values) == 1 else ", ".join(f"{v:.4g}" for v in trial.values)
+
+
 def trial_records(trials) -> list[dict]:
     """One dict per trial: number, state, each param, value, epochs reported, duration in seconds."""
     keys = sorted({k for t in trials for k in t.params})
@@ -181,7 +188,7 @@ def trial_records(trials) -> list[dict]:
     for t in trials:
         duration = (t.datetime_complete - t.datetime_start).total_seconds() if t.datetime_complete and t.datetime_start else None
         records.append({"number": t.number, "state": t.state.name.lower(), **{k: t.params.get(k) for k in keys},
-                        "value": t.value if t.state.name == "COMPLETE" else None,
+                        "value": _value_of(t),
                         "epochs": len(t.intermediate_values) or None,
                         "duration_s": round(duration, 1) if duration is not None else None})
     return records
