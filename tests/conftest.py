@@ -144,3 +144,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def postgres_admin():
+    """An autocommit connection to the local PostgreSQL server as its admin. Outside CI a machine without the
+    server skips the test; under CI=true it must be there, so a missing server fails."""
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        return psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as e:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432 ({e})")

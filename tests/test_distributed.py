@@ -17,24 +17,16 @@ import mlflow
 import optuna
 import pytest
 
-from conftest import free_port, runs_of, study_with_strong_history, user_env
+from conftest import free_port, postgres_admin, runs_of, study_with_strong_history, user_env
 
 TINY = ["dataset.num_samples=300", "dataset.maxlen=16", "dataset.min_words=6", "dataset.max_words=14",
         "embedding.dim=4", "trainer.epochs=2", "trainer.batch_size=32", "trainer.verbose=0"]
-PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
 
 @pytest.fixture
 def pg_url():
     """A fresh PostgreSQL database per use, dropped afterwards; returns a factory of SQLAlchemy URLs."""
-    import psycopg
-
-    try:
-        admin = psycopg.connect(PG_DSN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as e:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432 ({e})")
+    admin = postgres_admin()
     created = []
 
     def make() -> str:

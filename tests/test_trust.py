@@ -3,7 +3,6 @@ reclaimed at once, concurrent workers draw distinct values, and bad data never t
 MLflow, Optuna and PostgreSQL in temporary folders; tiny data."""
 
 import json
-import os
 import pickle
 import signal
 import subprocess
@@ -15,7 +14,7 @@ import optuna
 import pytest
 from optuna.distributions import FloatDistribution, IntDistribution
 
-from conftest import free_port, review_rows, runs_of, signal_mid_training, user_env, write_csv
+from conftest import free_port, postgres_admin, review_rows, runs_of, signal_mid_training, user_env, write_csv
 from textsweep.errors import ConfigError, DataError
 
 TINY = ["dataset.num_samples=300", "dataset.maxlen=16", "dataset.min_words=6", "dataset.max_words=14",
@@ -75,15 +74,9 @@ def test_mask_secrets_covers_url_passwords_raw_at_query_strings_and_credential_k
 @pytest.fixture
 def pg_db():
     """A fresh PostgreSQL database (trust authentication: a password in the URL is ignored by the server)."""
-    psycopg = pytest.importorskip("psycopg")
     import uuid
 
-    try:
-        admin = psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as e:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"no PostgreSQL at 127.0.0.1:5432 ({e})")
+    admin = postgres_admin()
     created = []
 
     def make() -> str:
