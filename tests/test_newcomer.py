@@ -54,7 +54,7 @@ def test_an_error_is_printed_once_as_one_line(cli, home):
     # an unreachable tracking server: the one line, whole (no urllib3 retry warning before it, no token cut)
     result = cli("train", *TINY, "tracking=server", f"tracking.uri=http://127.0.0.1:{free_port()}", timeout=120)
     [line] = result.stderr.strip().splitlines()
-    assert line.startswith("textsweep: error: cannot reach the MLflow tracking store") and line.endswith("fix tracking.uri")
+    assert line.startswith("textsweep: error: cannot reach the MLflow tracking store") and line.endswith("fix the URL (tracking.uri)")
     assert "(Caused by" not in line or "(Caused by ..." in line
     result = cli("explain", "runs:/nosuch/model", "some text", timeout=120)
     assert result.returncode == 2 and len(_error_lines(result.stderr)) == 1

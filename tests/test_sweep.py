@@ -128,7 +128,7 @@ def test_failing_trials_are_marked_with_their_reason_and_the_sweep_goes_on(cli, 
     runs = runs_of(client, "textsweep")
     nan_runs = [r for r in runs if r.data.tags.get("textsweep.failure_reason") == "nan_loss"]
     assert len(nan_runs) == 1 and nan_runs[0].info.status == "FAILED"
-    assert "trainer.batch_size=0 must be >= 1" in result.stderr
+    assert "lstm failed: trainer.batch_size=0 must be >= 1" in result.stdout  # in the job log, not a traceback
 
 
 def test_a_killed_trial_is_detected_by_heartbeat_and_retried(home, client):

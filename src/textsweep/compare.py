@@ -44,7 +44,7 @@ def select_runs(client, experiment: str, sweep: str | None = None, parent: str |
     from textsweep.readonly import experiment as find_experiment
 
     exp = find_experiment(client, experiment, uri)
-    filters = [f"({filter_string})" if filter_string else ""]
+    filters = [filter_string or ""]  # MLflow's grammar has `and` only, no parentheses
     if sweep:
         filters.append(equals("tags.`optuna.study`", sweep, "--sweep"))
     if parent:
