@@ -1,6 +1,6 @@
 """Pruning pays: the same TPE sweep of the CNN-LSTM with a pruner and without, same seed, trial count and budget.
 
-    python bench/pruning.py --csv rt_snippets.csv [--n-trials 20] [--epochs 9] [--pruners successive_halving median none]
+    python bench/pruning.py --csv rt_snippets.csv [--n-trials 20] [--epochs 10] [--pruners successive_halving median none]
 
 Runs `textsweep sweep cnn_lstm` once per pruner (study bench_<pruner>), one after the other, with
 `trainer.epochs` as the budget and early stopping on (the default in sweeps: every arm stops a trial at
@@ -64,7 +64,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--csv", required=True, help="review CSV (columns review, sentiment), e.g. from get_rt_snippets.sh")
     p.add_argument("--n-trials", type=int, default=20)
-    p.add_argument("--epochs", type=int, default=9, help="trainer.epochs: the budget of one trial")
+    p.add_argument("--epochs", type=int, default=10, help="trainer.epochs: the budget of one trial")
     p.add_argument("--pruners", nargs="+", default=["successive_halving", "none"], choices=sorted(PRUNERS),
                    help="the last one is the reference the others are measured against")
     p.add_argument("--home", default="bench-pruning")

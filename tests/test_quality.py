@@ -162,6 +162,7 @@ def test_sweep_over_presets_trains_the_baseline_once_logs_knobs_na_and_confirms_
     (["model=choice(lstm,rnn_classifier)", "model.cell=choice(lstm,transformer)"], "model.cell='transformer' is not valid"),
     (["model=choice(lstm,lstm_dropout)", "model.filters=choice(4,8)"], "no preset this sweep can choose (lstm, lstm_dropout) uses it"),
     (["model.blocks=choice([{type:lstm,units:4}],[{type:gru,units:4}])"], "choice() of lists or mappings is not supported"),
+    (["model=choice(lstm,nosuch)"], "hydra.sweeper.params.model: nosuch is not an option of the model group: choose among"),
 ])
 def test_a_search_space_that_cannot_work_fails_in_one_line_before_any_trial(cli, client, space, expected):
     result = cli("train", "-m", "hydra/sweeper=optuna", *TINY, "experiment_name=badspace", *space)

@@ -176,6 +176,29 @@ def test_sweep_command_status_and_errors(cli, home):
     assert empty.returncode == 2 and "the search space is empty" in empty.stderr
 
 
+def test_a_sweep_keeps_the_models_of_the_best_trials_only_and_promote_finds_the_best(cli, home, client):
+    # tracking.best_models_only (the default): a trial logs its model when none finished before it did better
+    # (top 1 without confirmation), so the best trial has one and the rest cost no time or disk
+    result = cli("train", "-m", "hydra/sweeper=optuna", "hydra/sweeper/sampler=grid", "hydra.sweeper.study_name=kept",
+                 "hydra.sweeper.baseline=false", "model.units=4,6,8,10", *TINY[:-1])
+    assert result.returncode == 0, result.stderr[-3000:]
+    study = study_of(home, "kept")
+    by_run = {t.user_attrs["mlflow_run_id"]: t for t in study.trials}
+    runs = sorted((r for r in runs_of(client, "textsweep") if r.info.run_id in by_run), key=lambda r: r.info.end_time)
+    assert len(runs) == 4
+    best_so_far = None
+    for run in runs:
+        value = by_run[run.info.run_id].value
+        kept = best_so_far is None or value >= best_so_far
+        assert ("textsweep.model_uri" in run.data.tags) == kept, (value, best_so_far)
+        assert ("textsweep.no_model" in run.data.tags) == (not kept)
+        best_so_far = value if best_so_far is None else max(best_so_far, value)
+    promoted = cli("promote", "kept", "--name", "kept_model")
+    assert promoted.returncode == 0, promoted.stderr[-2000:]
+    version = client.get_model_version_by_alias("kept_model", "champion")
+    assert by_run[version.run_id].value == study.best_value
+
+
 def test_joblib_launcher_runs_a_batch_of_two_trials_in_parallel(cli, home):
     result = cli("train", "-m", *OPTUNA, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
                  "hydra.sweeper.n_trials=2", "hydra.sweeper.study_name=par", "model.units=int(interval(4, 16))", *TINY)

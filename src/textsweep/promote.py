@@ -32,7 +32,8 @@ def best_run(client, target: str, within: float | None = None):
                   and r.data.tags.get("textsweep.role") != "confirmation"]
     if not candidates:
         raise ConfigError(f"{target!r} has no finished run with a logged model and {SELECTION_METRIC}: train one first "
-                          "(runs with tracking.log_model=false and pruned trials have no model)")
+                          "(runs with tracking.log_model=false, pruned trials and, under tracking.best_models_only, trials "
+                          "that were not among the best when they finished have no model)")
     if within is not None:
         from textsweep.pareto import fastest_within
 

@@ -118,6 +118,10 @@ class TrackingConfig:
     uri: Optional[str] = None  # null = sqlite:///<home>/mlruns/mlflow.db
     artifact_root: Optional[str] = None  # null = <home>/mlruns/artifacts (for new experiments)
     log_model: bool = True
+    # In a sweep, a trial logs its model only when it ranks among the top max(1, hydra.sweeper.confirm.top_k)
+    # trials finished so far (Keras' save_best_only): every model promote can choose is kept, the rest cost
+    # neither time nor disk. Confirmation re-trainings log none. false: every trial logs its model.
+    best_models_only: bool = True
     # Validation examples explained word by word in explanations/validation_examples.html;
     # null = 5 for a plain run, 0 for a sweep's trials (set a number to have them there too).
     explain_examples: Optional[int] = None
@@ -134,6 +138,7 @@ class OptunaTrialConfig:
     objective: str = "val_accuracy"  # the per-epoch metric reported to the pruner
     heartbeat_interval: Optional[int] = None
     confirm_of: Optional[int] = None  # a confirmation run: trial number it re-trains with another seed
+    keep_top_k: Optional[int] = None  # tracking.best_models_only: how many of the best trials keep their models
 
 
 @dataclass

@@ -178,6 +178,9 @@ def trial_id_of(study, number: int) -> int:
     return study._storage.get_trial_id_from_study_id_trial_number(study._study_id, number)
 
 
+_OPENED: dict = {}  # (storage URL, study name, heartbeat interval) -> (storage, study), per process
+
+
 class ReopenedTrial:
     """A job's handle on its trial: report per-epoch values, ask the pruner, keep a heartbeat."""
 
@@ -187,10 +190,12 @@ class ReopenedTrial:
         import optuna
 
         if study is None:
-            self.storage = open_storage(storage_url, heartbeat_interval)
-            study = optuna.load_study(study_name=study_name, storage=self.storage)
-            spec = json.loads(study.user_attrs.get(PRUNER_ATTR, "{}"))
-            study = optuna.load_study(study_name=study_name, storage=self.storage, pruner=make_pruner(spec))
+            key = (storage_url, study_name, heartbeat_interval)
+            if key not in _OPENED:  # the trials a launcher runs in this process share one storage and study
+                storage = open_storage(storage_url, heartbeat_interval)
+                spec = json.loads(optuna.load_study(study_name=study_name, storage=storage).user_attrs.get(PRUNER_ATTR, "{}"))
+                _OPENED[key] = storage, optuna.load_study(study_name=study_name, storage=storage, pruner=make_pruner(spec))
+            self.storage, study = _OPENED[key]
         else:
             self.storage = study._storage
         self.study = study
@@ -219,6 +224,17 @@ class ReopenedTrial:
 
     def set_user_attr(self, key: str, value) -> None:
         self.trial.set_user_attr(key, value)
+
+    def ranks_among_best(self, value: float, k: int) -> bool:
+        """Whether `value` would rank among the top k of the study's completed trials (multi-objective: yes)."""
+        import optuna
+
+        if len(self.study.directions) > 1:
+            return True
+        maximize = self.study.direction == optuna.study.StudyDirection.MAXIMIZE
+        done = [t.value for t in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))]
+        better = sum(1 for v in done if v is not None and (v > value if maximize else v < value))
+        return better < k
 
     def tell_pruned(self) -> None:
         import optuna

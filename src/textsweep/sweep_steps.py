@@ -146,6 +146,7 @@ def check_space(sweeper, space) -> None:
     from textsweep.errors import ConfigError
     from textsweep.validate import KNOBS, check_knob
 
+    check_group_choices(sweeper, space)
     knobs = {key[len("model."):]: dist for key, dist in space.distributions.items()
              if key.startswith("model.") and key[len("model."):] in KNOBS}
     for knob, dist in knobs.items():
@@ -169,6 +170,25 @@ def check_space(sweeper, space) -> None:
             names = ", ".join(str(p) for p in presets if p is not None) or "the composed preset"
             raise ConfigError(f"hydra.sweeper.params.model.{knob}: no preset this sweep can choose ({names}) uses it: "
                               f"drop it, or choose a preset whose blocks reference ${{model.{knob}}}")
+
+
+def check_group_choices(sweeper, space) -> None:
+    """A choice among config group options (model=choice(lstm,cnn_lstm)) names options that exist."""
+    from optuna.distributions import CategoricalDistribution
+    from textsweep.errors import ConfigError
+
+    loader = sweeper.hydra_context.config_loader
+    for key, dist in space.distributions.items():
+        if not isinstance(dist, CategoricalDistribution):
+            continue
+        try:
+            options = loader.get_group_options(key)
+        except Exception:  # not a group path
+            continue
+        missing = [str(c) for c in dist.choices if options and str(c) not in options]
+        if missing:
+            raise ConfigError(f"hydra.sweeper.params.{key}: {', '.join(missing)} is not an option of the {key} group: "
+                              f"choose among {', '.join(options)}")
 
 
 def _raw_blocks(cfg) -> str:

@@ -213,10 +213,12 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
                 # Pruned is a normal outcome of a sweep: the run stays FINISHED, tagged with where it stopped.
                 client.set_tag(run_id, "pruned", "true")
                 client.set_tag(run_id, "textsweep.pruned_at_epoch", str(pruned_at))
-            elif cfg.tracking.log_model:
+            elif cfg.tracking.log_model and not (skipped := model_not_kept(cfg, trial, final)):
                 info = serving.log_model(client, experiment_id, run_id, model, data.vectorizer, data.class_names, params,
                                          buckets=buckets)
                 client.set_tag(run_id, "textsweep.model_uri", info.model_uri)
+            elif cfg.tracking.log_model:
+                client.set_tag(run_id, "textsweep.no_model", skipped)
             timings["time_log_s"] = time.perf_counter() - started
             log_metrics(client, run_id, timings)
         if pruned_at is not None:
@@ -245,6 +247,24 @@ def log_explanations(cfg, client, run_id: str, classifier, data, in_sweep: bool)
     explanations = [explain_text(classifier, text) for text in texts if text]
     title = f"{cfg.run_name or cfg.model.name}: word contributions on validation examples (occlusion)"
     client.log_text(run_id, to_html(explanations, title), "explanations/validation_examples.html")
+
+
+def model_not_kept(cfg, trial, final: dict) -> str | None:
+    """Why this run logs no model under tracking.best_models_only (None: it logs one). A trial among the final
+    top k was among the top k when it finished, so every model promote or confirmation can pick is kept."""
+    if not cfg.tracking.best_models_only:
+        return None
+    if cfg.optuna.confirm_of is not None:
+        return f"a confirmation re-training of trial {cfg.optuna.confirm_of} (tracking.best_models_only)"
+    if trial is None or cfg.optuna.keep_top_k is None:
+        return None
+    from textsweep.objectives import metric_values
+
+    values = metric_values(final, [cfg.optuna.objective])
+    k = cfg.optuna.keep_top_k
+    if values is None or trial.ranks_among_best(values[0], k):
+        return None
+    return f"ranked below the top {k} trials when it finished (tracking.best_models_only=false keeps every model)"
 
 
 def open_trial(cfg):

@@ -58,6 +58,7 @@ class OptunaSweeper(Sweeper):
         self.hydra_context = self.config = self.launcher = None
         self.extender = None
         self.job_idx = 0
+        self._legal_shapes, self._groups = set(), {}
 
     def setup(self, *, hydra_context, task_function, config: DictConfig) -> None:
         from hydra.core.plugins import Plugins
@@ -316,7 +317,7 @@ class OptunaSweeper(Sweeper):
                 asked.update(t.number for t in trials)
                 batch = [self._overrides(space, trial, tracker.run_id) for trial in trials]
                 try:
-                    self.validate_batch_is_legal(batch)
+                    self._validate(batch)
                 except Exception as e:
                     for trial in trials:
                         _tell_failed(study, trial, "invalid_config", str(e))
@@ -355,6 +356,38 @@ class OptunaSweeper(Sweeper):
         print_summary(self, study, tracker, done, time.monotonic() - started)
         return returns
 
+    def _validate(self, batch: list[list[str]]) -> None:
+        """Hydra's validate_batch_is_legal composes every job's config: half a second a trial, as much as the
+        launcher's own compose. What can fail to compose is a group option (model=nosuch) or a value of the
+        wrong type, so a job is composed here only when its shape is new: its group choices, and the type of
+        every other value. A sweep over numbers composes once."""
+        new = {}
+        for overrides in batch:
+            shape = tuple(self._shape(o) for o in overrides)
+            if shape not in self._legal_shapes:
+                new.setdefault(shape, overrides)
+        if new:
+            self.validate_batch_is_legal(list(new.values()))
+            self._legal_shapes.update(new)
+
+    def _shape(self, override: str):
+        key, _, value = override.partition("=")
+        name = key.lstrip("+~")
+        if name not in self._groups:
+            try:
+                self._groups[name] = bool(self.hydra_context.config_loader.get_group_options(name))
+            except Exception:  # not a group path Hydra can list
+                self._groups[name] = False
+        if self._groups[name] or value[:1] in "[{" or "(" in value:
+            return override  # a group choice, a list, a dict or a function: the value itself matters
+        for kind in (int, float):
+            try:
+                kind(value)
+                return key, kind.__name__
+            except ValueError:
+                pass
+        return key, value if value.lower() in ("true", "false", "null", "none", "") else "str"
+
     def _stop_on_failures(self, failures: list[tuple[str, str]], done: int, failed: list, launched: int) -> None:
         """Stop when the first trials all fail the same way (a broken setup, not a bad point of the space), or when
         a batch fails more than max_failure_rate (1.0 for textsweep's app unless set: failed trials are recorded)."""
@@ -372,7 +405,8 @@ class OptunaSweeper(Sweeper):
 
         return [f"optuna.storage={override_value(self.storage_url)}", f"optuna.study_name={override_value(self.name)}",
                 f"optuna.parent_run_id={parent_run_id}", f"optuna.objective={self.objective}",
-                f"optuna.heartbeat_interval={self.heartbeat_interval}"]
+                f"optuna.heartbeat_interval={self.heartbeat_interval}",
+                f"optuna.keep_top_k={max(1, int(self.confirm.get('top_k') or 0))}"]
 
     def _overrides(self, space, trial, parent_run_id: str) -> list[str]:
         return [*space.fixed, *_sampled(trial), *self.context_overrides(parent_run_id), f"optuna.trial_number={trial.number}"]

@@ -1,0 +1,359 @@
+"""Side by side with the peers: textsweep, Keras Tuner and a plain Optuna loop on the same work, in one run.
+
+    pip install -e '.[bench]'     # keras-tuner, optuna-integration: bench only, never runtime dependencies
+    python bench/peers.py --csv rt_snippets.csv [--trials 12] [--epochs 9] [--seeds 1 2] [--json out.json]
+
+The same work for every side:
+- one split of the CSV (textsweep's seed-42 split, columns review/sentiment), vectorised once: the top 5,000
+  words, 60 tokens; every side reads the same padded arrays (textsweep from its cache, the peers from an .npz);
+- the same model family, the CNN-LSTM: Embedding(5000, 32) -> SpatialDropout1D(dropout) -> Conv1D(filters, 3,
+  same, relu) -> MaxPooling1D(2) -> LSTM(units) -> Dense(1, sigmoid), adam, batch 64;
+- the same space: units {32, 64, 100, 128}, filters {16, 32, 64, 128}, dropout [0, 0.5], learning rate
+  [1e-4, 1e-2] on a log scale;
+- the same budget: `--trials` trials of at most `--epochs` epochs, early stopping on val_accuracy (patience 3,
+  best weights restored: textsweep's default in sweeps). Hyperband sizes its own brackets from max_epochs.
+The sides, each in a fresh process, in an order that rotates with the seed (this machine drifts):
+- textsweep: `textsweep sweep peers` through the CLI, a sweep file in the user's ./sweeps as a user writes one
+  (TPE, successive halving on epochs; no baseline run, no confirmation: the same trial count as the others);
+- optuna: a plain loop, TPESampler + SuccessiveHalvingPruner with optuna_integration.TFKerasPruningCallback;
+- kt_hyperband and kt_bayesian: Keras Tuner's Hyperband and BayesianOptimization.
+Per side: wall time, epochs trained, best validation accuracy and that trial's test accuracy (every side
+scores the test split after each training, so "its test" is the selected trial's own), the time from launch
+until a trial came within 0.5 points of the side's final best, and the overhead per trial besides
+training: the median, over trials after the first, of the time between two trainings' ends minus the
+second one's fit and test evaluation (imports and store setup are paid once per process and not counted).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SIDES = ["textsweep", "optuna", "kt_hyperband", "kt_bayesian"]
+DATA = ["dataset=csv", "dataset.text_column=review", "dataset.label_column=sentiment", "dataset.max_tokens=5000",
+        "dataset.maxlen=60"]
+UNITS, FILTERS, DROPOUT, LEARNING_RATE = [32, 64, 100, 128], [16, 32, 64, 128], (0.0, 0.5), (1e-4, 1e-2)
+PATIENCE = 3
+STARTUP_TRIALS = 5  # TPE's random start, the same for textsweep and the plain loop
+
+SWEEP = f"""# @package _global_
+# bench/peers.py: the CNN-LSTM over units, filters, dropout and learning rate (the peers' space)
+defaults:
+  - override /dataset: csv
+  - override /model: cnn_lstm
+  - override /hydra/sweeper: optuna
+experiment_name: peers
+dataset: {{text_column: review, label_column: sentiment, max_tokens: 5000, maxlen: 60}}
+embedding: {{dim: 32}}
+model:
+  blocks:
+    - {{type: spatial_dropout, rate: "${{model.dropout}}"}}
+    - {{type: conv1d, filters: "${{model.filters}}", kernel_size: 3, padding: same, activation: relu}}
+    - {{type: maxpool1d, pool_size: 2}}
+    - {{type: rnn, cell: lstm, units: "${{model.units}}"}}
+  dropout: 0.0
+trainer: {{optimizer: adam, batch_size: 64, early_stopping: {{patience: {PATIENCE}}}}}
+hydra:
+  sweeper:
+    study_name: peers
+    direction: maximize
+    objective: val_accuracy
+    baseline: false
+    confirm: {{top_k: 0}}
+    sampler: {{n_startup_trials: {STARTUP_TRIALS}}}
+    pruner: {{name: successive_halving, min_resource: 1, reduction_factor: 3}}
+    params:
+      model.units: choice({", ".join(map(str, UNITS))})
+      model.filters: choice({", ".join(map(str, FILTERS))})
+      model.dropout: interval({DROPOUT[0]}, {DROPOUT[1]})
+      trainer.learning_rate: tag(log, interval({LEARNING_RATE[0]}, {LEARNING_RATE[1]}))
+"""
+
+
+# ---------------------------------------------------------------- the peers (run in a child process each)
+
+def cnn_lstm(vocab_size: int, maxlen: int, units: int, filters: int, dropout: float, learning_rate: float):
+    import keras
+
+    model = keras.Sequential([
+        keras.Input((maxlen,)), keras.layers.Embedding(vocab_size, 32), keras.layers.SpatialDropout1D(dropout),
+        keras.layers.Conv1D(filters, 3, padding="same", activation="relu"), keras.layers.MaxPooling1D(2),
+        keras.layers.LSTM(units), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.Adam(learning_rate), metrics=["accuracy"])
+    return model
+
+
+def early_stopping():
+    import keras
+
+    return keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=PATIENCE, restore_best_weights=True)
+
+
+class Trainings:
+    """What each training of a child did: end time, fit and test seconds, epochs, best val, its test."""
+
+    def __init__(self, data: dict):
+        self.data, self.records = data, []
+
+    def fit(self, model, epochs: int, callbacks: list, initial_epoch: int = 0) -> dict:
+        d = self.data
+        started = time.perf_counter()
+        try:
+            history = model.fit(d["x_train"], d["y_train"], validation_data=(d["x_val"], d["y_val"]), epochs=epochs,
+                                initial_epoch=initial_epoch, batch_size=64, verbose=0, callbacks=callbacks)
+        finally:  # a pruned trial raises out of fit: its epochs still count
+            fit_s = time.perf_counter() - started
+        started = time.perf_counter()
+        _, test = model.evaluate(d["x_test"], d["y_test"], batch_size=256, verbose=0)
+        self.records.append({"end": time.time(), "fit_s": fit_s, "eval_s": time.perf_counter() - started,
+                             "epochs": len(history.history["val_accuracy"]), "val": max(history.history["val_accuracy"]),
+                             "test": test})
+        return history  # Keras Tuner reads the trial's score from the History
+
+
+def optuna_child(data: dict, seed: int, trials: int, epochs: int) -> list:
+    import keras
+    import optuna
+    from optuna_integration import TFKerasPruningCallback
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    log = Trainings(data)
+    maxlen, vocab = data["x_train"].shape[1], int(data["vocab_size"])
+
+    class Pruned(keras.callbacks.Callback):  # the epochs of a pruned trial, before the callback raises
+        def on_epoch_end(self, epoch, logs=None):
+            self.epochs, self.best = epoch + 1, max(getattr(self, "best", 0.0), logs["val_accuracy"])
+
+    def objective(trial):
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(seed * 1000 + trial.number)
+        model = cnn_lstm(vocab, maxlen, trial.suggest_categorical("units", UNITS),
+                         trial.suggest_categorical("filters", FILTERS), trial.suggest_float("dropout", *DROPOUT),
+                         trial.suggest_float("learning_rate", *LEARNING_RATE, log=True))
+        seen = Pruned()
+        started = time.perf_counter()
+        try:
+            history = log.fit(model, epochs, [early_stopping(), seen, TFKerasPruningCallback(trial, "val_accuracy")])
+        except optuna.TrialPruned:
+            log.records.append({"end": time.time(), "fit_s": time.perf_counter() - started, "eval_s": 0.0,
+                                "epochs": seen.epochs, "val": seen.best, "test": None})
+            raise
+        return max(history.history["val_accuracy"])
+
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed, n_startup_trials=STARTUP_TRIALS),
+                                pruner=optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3))
+    study.optimize(objective, n_trials=trials)
+    return log.records
+
+
+def keras_tuner_child(data: dict, seed: int, trials: int, epochs: int, kind: str, folder: str) -> list:
+    import keras
+    import keras_tuner
+
+    log = Trainings(data)
+    maxlen, vocab = data["x_train"].shape[1], int(data["vocab_size"])
+
+    class CnnLstm(keras_tuner.HyperModel):
+        def build(self, hp):
+            return cnn_lstm(vocab, maxlen, hp.Choice("units", UNITS), hp.Choice("filters", FILTERS),
+                            hp.Float("dropout", *DROPOUT), hp.Float("learning_rate", *LEARNING_RATE, sampling="log"))
+
+        def fit(self, hp, model, *args, **kwargs):  # each training, timed and scored like the other sides'
+            return log.fit(model, kwargs["epochs"], kwargs.get("callbacks", []), kwargs.get("initial_epoch", 0))
+
+    common = dict(objective="val_accuracy", seed=seed, directory=folder, project_name=kind, overwrite=True)
+    if kind == "kt_hyperband":
+        tuner = keras_tuner.Hyperband(CnnLstm(), max_epochs=epochs, factor=3, hyperband_iterations=1, **common)
+    else:
+        tuner = keras_tuner.BayesianOptimization(CnnLstm(), max_trials=trials, **common)
+    keras.utils.set_random_seed(seed)
+    tuner.search(epochs=epochs, callbacks=[early_stopping()], verbose=0)
+    return log.records
+
+
+def child(args) -> None:
+    import numpy as np
+
+    with np.load(args.data) as f:
+        data = {k: f[k] for k in f.files}
+    with tempfile.TemporaryDirectory() as folder:
+        if args.side == "optuna":
+            records = optuna_child(data, args.seed, args.trials, args.epochs)
+        else:
+            records = keras_tuner_child(data, args.seed, args.trials, args.epochs, args.side, folder)
+    Path(args.out).write_text(json.dumps(records))
+
+
+# ---------------------------------------------------------------- the parent: data once, sides in turn
+
+def user_env(home: Path) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env["TEXTSWEEP_HOME"] = str(home)
+    return env
+
+
+def prepare(home: Path, csv: str) -> Path:
+    """Vectorise the CSV once with textsweep (its cache then serves every textsweep trial) and write the same
+    padded arrays for the peers."""
+    import numpy as np
+    from textsweep.compose import compose_config
+    from textsweep.data import load_dataset
+
+    cfg = compose_config([f"home={home}", *DATA, f"dataset.path={csv}"])
+    data = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, home / "mlruns" / "cache" / "datasets")
+    npz = home / "arrays.npz"
+    np.savez(npz, x_train=data.x_train, y_train=data.y_train, x_val=data.x_val, y_val=data.y_val, x_test=data.x_test,
+             y_test=data.y_test, vocab_size=data.vocab_size)
+    (home / "sweeps").mkdir(exist_ok=True)
+    (home / "sweeps" / "peers.yaml").write_text(SWEEP)
+    return npz
+
+
+def textsweep_side(home: Path, csv: str, seed: int, trials: int, epochs: int) -> tuple[float, float, list]:
+    import mlflow
+    import optuna
+
+    study = f"peers_{seed}"
+    launched = time.time()
+    done = subprocess.run([sys.executable, "-m", "textsweep", "sweep", "peers", f"dataset.path={csv}", "--n-trials", str(trials),
+                           f"hydra.sweeper.study_name={study}", f"hydra.sweeper.sampler.seed={seed}", f"trainer.epochs={epochs}",
+                           "trainer.verbose=0"], cwd=home, env=user_env(home), capture_output=True, text=True)
+    wall = time.time() - launched
+    if done.returncode:
+        raise SystemExit(f"textsweep failed:\n{done.stderr[-3000:]}")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    trials_of = optuna.load_study(study_name=study, storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}").trials
+    client = mlflow.MlflowClient(f"sqlite:///{home / 'mlruns' / 'mlflow.db'}")
+    records = []
+    for t in trials_of:
+        if t.datetime_start is None or t.datetime_start.timestamp() < launched:
+            continue  # an earlier run's trial in a reused --home
+        run = client.get_run(t.user_attrs["mlflow_run_id"])
+        m = run.data.metrics
+        val = t.value if t.value is not None else max(t.intermediate_values.values(), default=0.0)
+        records.append({"end": run.info.end_time / 1000, "fit_s": m["train_time_s"], "eval_s": m.get("time_evaluate_s", 0.0),
+                        "epochs": int(m["epochs_run"]), "val": val,
+                        "test": m.get("test_accuracy") if t.state.name == "COMPLETE" else None})
+    records.sort(key=lambda r: r["end"])
+    return launched, wall, records
+
+
+def peer_side(side: str, npz: Path, seed: int, trials: int, epochs: int) -> tuple[float, float, list]:
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        launched = time.time()
+        subprocess.run([sys.executable, __file__, "--side", side, "--data", str(npz), "--seed", str(seed), "--trials", str(trials),
+                        "--epochs", str(epochs), "--out", out.name], check=True, stdout=subprocess.DEVNULL)
+        wall = time.time() - launched
+        return launched, wall, json.loads(Path(out.name).read_text())
+
+
+def summarize(launched: float, wall: float, records: list) -> dict:
+    scored = [r for r in records if r["test"] is not None]
+    best = max(scored, key=lambda r: r["val"])
+    running, reached = 0.0, None
+    for r in records:
+        running = max(running, r["val"])
+        if reached is None and running >= best["val"] - 0.005:
+            reached = r["end"] - launched
+    between = [b["end"] - a["end"] - b["fit_s"] - b["eval_s"] for a, b in zip(records, records[1:])]
+    return {"wall_s": wall, "trainings": len(records), "epochs": sum(r["epochs"] for r in records), "best_val": best["val"],
+            "its_test": best["test"], "within_half_point_s": reached, "overhead_per_trial_s": statistics.median(between),
+            "curve": [(r["end"] - launched, r["val"]) for r in records]}
+
+
+def time_to(curve: list, target: float) -> float | None:
+    running = 0.0
+    for t, val in curve:
+        running = max(running, val)
+        if running >= target:
+            return t
+    return None
+
+
+def table(results: dict) -> str:
+    def cell(values, fmt):
+        values = [v for v in values if v is not None]
+        if not values:
+            return "-"
+        if len(values) == 1:
+            return fmt(values[0])
+        return f"{fmt(statistics.mean(values))} ± {fmt(statistics.stdev(values))}"
+
+    pct, sec = (lambda v: f"{100 * v:.2f}"), (lambda v: f"{v:.0f}")
+    lines = ["| side | trainings | epochs | wall (s) | best val acc (%) | its test acc (%) | within 0.5 pt of its best (s) | overhead per trial (s) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for side, runs in results.items():
+        col = lambda key: [r[key] for r in runs]  # noqa: E731
+        lines.append(f"| {side} | {cell(col('trainings'), sec)} | {cell(col('epochs'), sec)} | {cell(col('wall_s'), sec)} | "
+                     f"{cell(col('best_val'), pct)} | {cell(col('its_test'), pct)} | {cell(col('within_half_point_s'), sec)} | "
+                     f"{cell(col('overhead_per_trial_s'), lambda v: f'{v:.2f}')} |")
+    return "\n".join(lines)
+
+
+def goals(results: dict) -> list[str]:
+    """textsweep against the best peer (by mean best val): does it reach that score within that peer's wall time;
+    and its overhead per trial against the plain Optuna loop's."""
+    peers = {s: r for s, r in results.items() if s != "textsweep"}
+    if "textsweep" not in results or not peers:
+        return []
+    mean = lambda runs, key: statistics.mean(r[key] for r in runs)  # noqa: E731
+    best_peer = max(peers, key=lambda s: mean(peers[s], "best_val"))
+    lines = []
+    for ours, theirs in zip(results["textsweep"], peers[best_peer]):
+        reached = time_to(ours["curve"], theirs["best_val"])
+        lines.append(f"seed run: textsweep reaches {best_peer}'s best val {100 * theirs['best_val']:.2f} % "
+                     + (f"after {reached:.0f} s (its wall time {theirs['wall_s']:.0f} s)" if reached is not None else "never"))
+    if "optuna" in results:
+        ratio = mean(results["textsweep"], "overhead_per_trial_s") / mean(results["optuna"], "overhead_per_trial_s")
+        lines.append(f"overhead per trial, textsweep / plain Optuna loop: {ratio:.2f}x (goal <= 1.1x)")
+    return lines
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--csv", help="review CSV (columns review, sentiment), e.g. from `make rt_snippets.csv`")
+    p.add_argument("--trials", type=int, default=12, help="trials per side (Hyperband: its own count, max_epochs = --epochs)")
+    p.add_argument("--epochs", type=int, default=9, help="the epoch budget of one trial")
+    p.add_argument("--seeds", type=int, nargs="+", default=[1, 2], help="sampler/tuner seeds; the side order rotates with each")
+    p.add_argument("--sides", nargs="+", default=SIDES, choices=SIDES)
+    p.add_argument("--home", help="work folder (default: a temporary one)")
+    p.add_argument("--json")
+    p.add_argument("--side", choices=SIDES[1:], help=argparse.SUPPRESS)
+    p.add_argument("--data", help=argparse.SUPPRESS)
+    p.add_argument("--seed", type=int, help=argparse.SUPPRESS)
+    p.add_argument("--out", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.side:
+        return child(args)
+    if not args.csv:
+        p.error("--csv is required")
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(args.home or tmp).resolve()
+        home.mkdir(parents=True, exist_ok=True)
+        csv = str(Path(args.csv).resolve())
+        npz = prepare(home, csv)
+        results = {side: [] for side in args.sides}
+        for i, seed in enumerate(args.seeds):
+            order = args.sides[i % len(args.sides):] + args.sides[:i % len(args.sides)]
+            for side in order:
+                if side == "textsweep":
+                    run = textsweep_side(home, csv, seed, args.trials, args.epochs)
+                else:
+                    run = peer_side(side, npz, seed, args.trials, args.epochs)
+                results[side].append({"seed": seed, **summarize(*run)})
+                print(f"seed {seed} {side}: {json.dumps({k: v for k, v in results[side][-1].items() if k != 'curve'})}", flush=True)
+    print(f"\n{args.trials} trials of up to {args.epochs} epochs, seeds {args.seeds}; mean ± std over the seeds\n")
+    print(table(results))
+    for line in goals(results):
+        print(line)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
