@@ -12,8 +12,20 @@ from textsweep.compose import compose_config
 
 REPO = Path(__file__).resolve().parents[1]
 # Small enough for 2 CPU cores: a few hundred texts, short sequences, narrow layers.
-TINY = ["dataset.num_samples=400", "dataset.maxlen=24", "dataset.min_words=6", "dataset.max_words=20",
-        "embedding.dim=8", "trainer.epochs=1", "trainer.batch_size=32", "trainer.verbose=0"]
+def tiny(epochs: int = 1, samples: int = 300, maxlen: int = 16, max_words: int = 14, dim: int = 4,
+         log_model: bool = True, explain: int | None = None) -> list[str]:
+    """The one place for the tiny settings of the tests: data, model width, epochs, what is logged."""
+    overrides = [f"dataset.num_samples={samples}", f"dataset.maxlen={maxlen}", "dataset.min_words=6",
+                 f"dataset.max_words={max_words}", f"embedding.dim={dim}", f"trainer.epochs={epochs}",
+                 "trainer.batch_size=32", "trainer.verbose=0"]
+    if not log_model:
+        overrides.append("tracking.log_model=false")
+    if explain is not None:
+        overrides.append(f"tracking.explain_examples={explain}")
+    return overrides
+
+
+TINY = tiny(samples=400, maxlen=24, max_words=20, dim=8)
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import numpy as np
 import optuna
 import pytest
 
-from conftest import runs_of, write_csv
+from conftest import runs_of, tiny, write_csv
 
-TINY = ["dataset.num_samples=200", "dataset.maxlen=16", "embedding.dim=4", "trainer.epochs=1", "trainer.verbose=0"]
+TINY = tiny(samples=200)
 
 
 def make_files(home):

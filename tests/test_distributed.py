@@ -17,10 +17,9 @@ import mlflow
 import optuna
 import pytest
 
-from conftest import free_port, postgres_admin, runs_of, study_with_strong_history, user_env
+from conftest import free_port, postgres_admin, runs_of, study_with_strong_history, tiny, user_env
 
-TINY = ["dataset.num_samples=300", "dataset.maxlen=16", "dataset.min_words=6", "dataset.max_words=14",
-        "embedding.dim=4", "trainer.epochs=2", "trainer.batch_size=32", "trainer.verbose=0"]
+TINY = tiny(epochs=2)
 
 
 @pytest.fixture

@@ -249,8 +249,9 @@ def test_any_app_prunes_through_the_launcher_with_textsweep_pruning(tmp_path, la
 
 # --- textsweep's own app ---------------------------------------------------------------------------------------------
 
-TINY = ["dataset.num_samples=300", "dataset.maxlen=16", "dataset.min_words=6", "dataset.max_words=14",
-        "embedding.dim=4", "trainer.epochs=1", "trainer.batch_size=32", "trainer.verbose=0", "tracking.log_model=false"]
+from conftest import tiny  # noqa: E402
+
+TINY = tiny(epochs=1, log_model=False)
 
 
 @pytest.mark.parametrize("objective, direction, message", [

@@ -241,6 +241,43 @@ def test_sweep_progress_shows_eta_and_best_on_a_terminal_only(tmp_path):
     os.close(leader)
 
 
+def test_training_shows_a_progress_bar_on_a_terminal_and_one_line_per_epoch_in_a_log(home):
+    import os
+    import pty
+    import threading
+
+    args = [sys.executable, "-m", "textsweep", "train", *[o for o in TINY if not o.startswith("trainer.verbose")],
+            "tracking.log_model=false"]
+    leader, follower = pty.openpty()
+    chunks = []
+    reader = threading.Thread(target=lambda: _drain(leader, chunks), daemon=True)
+    reader.start()
+    on_terminal = subprocess.run(args, cwd=home, env=user_env(home), stdout=follower, stderr=subprocess.DEVNULL, timeout=300)
+    os.close(follower)
+    reader.join(timeout=30)
+    os.close(leader)
+    shown = b"".join(chunks).decode(errors="replace")
+    # Keras's bar (━), redrawn in place; the terminal's own line ends are \r\n, so look for a bare \r
+    assert on_terminal.returncode == 0 and "\u2501" in shown and "\r" in shown.replace("\r\n", "\n")
+    in_a_log = subprocess.run(args, cwd=home, env=user_env(home), capture_output=True, text=True, timeout=300)
+    assert in_a_log.returncode == 0, in_a_log.stderr[-2000:]
+    epoch_lines = [line for line in in_a_log.stdout.splitlines() if " - accuracy: " in line]
+    assert len(epoch_lines) == 1 and "\r" not in in_a_log.stdout  # one line for the one epoch, no bar
+
+
+def _drain(fd: int, chunks: list) -> None:
+    import os
+
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # the terminal closed
+            return
+        if not data:
+            return
+        chunks.append(data)
+
+
 # --- 8. dashboard ------------------------------------------------------------------------------------------------
 
 def test_dashboard_serves_the_study_and_stops_with_its_server(cli, home):

@@ -7,12 +7,11 @@ import numpy as np
 import optuna
 import pytest
 
-from conftest import runs_of
+from conftest import runs_of, tiny
 from textsweep.errors import ConfigError
 from textsweep.validate import validate_config
 
-TINY = ["dataset.num_samples=300", "dataset.maxlen=16", "dataset.min_words=6", "dataset.max_words=14",
-        "embedding.dim=4", "trainer.epochs=2", "trainer.batch_size=32", "trainer.verbose=0", "tracking.log_model=false"]
+TINY = tiny(epochs=2, log_model=False)
 
 
 def test_ngram_bag_is_exactly_scikit_learns_tfidf_of_uni_and_bigrams():

@@ -10,12 +10,11 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from conftest import runs_of, signal_mid_training, study_with_strong_history, user_env
+from conftest import runs_of, signal_mid_training, study_with_strong_history, tiny, user_env
 from textsweep.errors import ConfigError
 from textsweep.search_space import parse_search_space
 
-TINY = ["dataset.num_samples=300", "dataset.maxlen=16", "dataset.min_words=6", "dataset.max_words=14",
-        "embedding.dim=4", "trainer.epochs=2", "trainer.batch_size=32", "trainer.verbose=0", "tracking.log_model=false"]
+TINY = tiny(epochs=2, log_model=False)
 OPTUNA = ["hydra/sweeper=optuna", "hydra.sweeper.sampler.n_startup_trials=2"]
 
 
@@ -78,18 +77,24 @@ def test_seeded_tpe_sweep_is_reproducible_and_resume_adds_trials(cli, home, tmp_
     assert [t.number for t in trials] == list(range(6)) and all(t.state.name == "COMPLETE" for t in trials)
     assert [t.params for t in trials[:4]] == params  # nothing done is repeated or lost
     assert all(t.params not in params for t in trials[4:])
+    assert "was started with other settings" not in resumed.stderr  # n_trials is not a trial's setting
+    # an ad-hoc sweep that joins the study with other settings is told so (and still runs)
+    changed = cli(*[a.replace("trainer.epochs=2", "trainer.epochs=1") for a in args], "hydra.sweeper.n_trials=1")
+    assert changed.returncode == 0, changed.stderr[-3000:]
+    [warning] = [line for line in changed.stderr.splitlines() if line.startswith("textsweep: warning: study 's'")]
+    assert "trainer.epochs: 2 then, 1 now" in warning and "hydra.sweeper.study_name=<new name>" in warning
 
     runs = runs_of(client, "textsweep")
     parents = [r for r in runs if r.data.tags.get("textsweep.role") == "sweep"]
     children = [r for r in runs if "mlflow.parentRunId" in r.data.tags and "optuna.trial" in r.data.tags]
     baselines = [r for r in runs if r.data.tags.get("textsweep.role") == "baseline"]
-    assert len(parents) == 2 and len(children) == 6
+    assert len(parents) == 3 and len(children) == 7
     assert len(baselines) == 1 and baselines[0].info.status == "FINISHED"  # trained once per study, not per invocation
     assert {r.data.tags["mlflow.parentRunId"] for r in children} == {p.info.run_id for p in parents}
-    assert sorted(int(r.data.tags["optuna.trial"]) for r in children) == list(range(6))
+    assert sorted(int(r.data.tags["optuna.trial"]) for r in children) == list(range(7))
     assert all(r.data.tags["optuna.study"] == "s" for r in children)
     parent = max(parents, key=lambda r: r.info.start_time)
-    assert parent.info.status == "FINISHED" and parent.data.metrics["trials_complete"] == 6
+    assert parent.info.status == "FINISHED" and parent.data.metrics["trials_complete"] == 7
     assert "best.value" in parent.data.tags and "best.run_id" in parent.data.tags
     artifacts = {a.path for a in client.list_artifacts(parent.info.run_id, "sweep")}
     assert {"sweep/trials.csv", "sweep/optimization_history.png", "sweep/parallel_coordinate.png",
@@ -157,7 +162,7 @@ def test_two_concurrent_sweep_processes_record_every_trial_once(home, client):
     assert sorted(t.number for t in trials) == list(range(6))
     assert all(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
     children = [r for r in runs_of(client, "quickstart_sweep") if "optuna.trial" in r.data.tags]
-    assert sorted(int(r.data.tags["optuna.trial"]) for r in children) == list(range(6))
+    assert sorted(int(r.data.tags["optuna.trial"]) for r in children) == list(range(7))
 
 
 def test_sweep_command_status_and_errors(cli, home):

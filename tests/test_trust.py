@@ -14,12 +14,10 @@ import optuna
 import pytest
 from optuna.distributions import FloatDistribution, IntDistribution
 
-from conftest import free_port, postgres_admin, review_rows, runs_of, signal_mid_training, user_env, write_csv
+from conftest import free_port, postgres_admin, review_rows, runs_of, signal_mid_training, tiny, user_env, write_csv
 from textsweep.errors import ConfigError, DataError
 
-TINY = ["dataset.num_samples=300", "dataset.maxlen=16", "dataset.min_words=6", "dataset.max_words=14",
-        "embedding.dim=4", "trainer.epochs=1", "trainer.batch_size=32", "trainer.verbose=0", "tracking.log_model=false",
-        "tracking.explain_examples=0"]
+TINY = tiny(epochs=1, log_model=False, explain=0)
 OPTUNA = ["hydra/sweeper=optuna", "hydra.sweeper.sampler.n_startup_trials=2", "hydra.sweeper.baseline=false"]
 
 

@@ -2,6 +2,7 @@
 
 import logging
 import math
+import sys
 import time
 from dataclasses import dataclass
 
@@ -115,6 +116,15 @@ def early_stopping_monitor(trainer: DictConfig, objective: str, in_sweep: bool) 
     return (es.monitor or objective) if enabled else None
 
 
+def keras_verbose(setting: int | None, stream=None) -> int:
+    """trainer.verbose: null is Keras's progress bar within each epoch on a terminal, and one line per epoch
+    where the output goes to a file (logs, cron, CI), which a bar's carriage returns would fill."""
+    if setting is not None:
+        return setting
+    isatty = getattr(stream or sys.stdout, "isatty", None)
+    return 1 if isatty is not None and isatty() else 2
+
+
 def fit_model(model, data, trainer: DictConfig, callbacks: list, buckets=None, seed: int = 0,
               monitor: str | None = None) -> Fitted:
     """Raises TrainingFailed('nan_loss') when the loss diverges.
@@ -137,7 +147,7 @@ def fit_model(model, data, trainer: DictConfig, callbacks: list, buckets=None, s
         inputs = dict(x=buckets.dataset(data.x_train, data.y_train, trainer.batch_size, seed),
                       validation_data=buckets.dataset(data.x_val, data.y_val, trainer.batch_size),
                       shuffle=False)  # the dataset shuffles itself, bucket-wise
-    history = model.fit(**inputs, epochs=trainer.epochs, verbose=trainer.verbose, callbacks=[nan, *extra, *callbacks])
+    history = model.fit(**inputs, epochs=trainer.epochs, verbose=keras_verbose(trainer.verbose), callbacks=[nan, *extra, *callbacks])
     seconds = time.perf_counter() - started
     if nan.where is not None:
         epoch, batch = nan.where

@@ -50,22 +50,24 @@ def reclaim_dead_trials(study) -> list[int]:
     import optuna
     from optuna.trial import TrialState
 
-    storage = study._storage
+    from textsweep.private_api import storage_of, trial_id
+
+    storage = storage_of(study)
     reclaimed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if not is_dead(trial.user_attrs.get(OWNER)):
             continue
         try:
-            storage.set_trial_user_attr(trial._trial_id, "fail_reason", "process_lost")
-            storage.set_trial_user_attr(trial._trial_id, "fail_message", f"its sweep process {trial.user_attrs[OWNER]} died")
-            if not storage.set_trial_state_values(trial._trial_id, state=TrialState.FAIL):
+            storage.set_trial_user_attr(trial_id(trial), "fail_reason", "process_lost")
+            storage.set_trial_user_attr(trial_id(trial), "fail_message", f"its sweep process {trial.user_attrs[OWNER]} died")
+            if not storage.set_trial_state_values(trial_id(trial), state=TrialState.FAIL):
                 continue
         except optuna.exceptions.UpdateFinishedTrialError:  # finished meanwhile
             continue
         reclaimed.append(trial.number)
         retry = storage.get_heartbeat_stale_trial_callback() if hasattr(storage, "get_heartbeat_stale_trial_callback") else None
         if retry is not None:
-            retry(study, storage.get_trial(trial._trial_id))
+            retry(study, storage.get_trial(trial_id(trial)))
     return reclaimed
 
 

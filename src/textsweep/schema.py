@@ -106,7 +106,8 @@ class TrainerConfig:
     # The tutorials' protocol (test set as validation_data). Explicit only; runs are tagged so.
     validate_on_test: bool = False
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
-    verbose: int = 2  # Keras fit verbosity: 0 silent, 1 progress bar, 2 one line per epoch
+    # Keras fit verbosity: 0 silent, 1 progress bar, 2 one line per epoch; null: 1 on a terminal, 2 in logs and cron
+    verbose: Optional[int] = None
     # Batches of similar-length texts, each padded only to its bucket's length (textsweep.buckets).
     bucketing: bool = False
     buckets: int = 16  # bucket lengths: quantiles of the training lengths (plus dataset.maxlen)

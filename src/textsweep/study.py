@@ -14,6 +14,7 @@ from pathlib import Path
 import optuna
 
 from textsweep.errors import ConfigError, TrackingError
+from textsweep.private_api import reopen_trial, storage_of, trial_id
 from textsweep.validate import check_seed
 from textsweep.stores import absolute_sqlite_url, creation_lock, first_use_race_retry
 
@@ -173,11 +174,6 @@ class ExhaustibleGridSampler(optuna.samplers.GridSampler):
         pass
 
 
-def trial_id_of(study, number: int) -> int:
-    """Optuna 5 has no public number -> id lookup; its own `tell` uses the storage's. Kept in one place."""
-    return study._storage.get_trial_id_from_study_id_trial_number(study._study_id, number)
-
-
 _OPENED: dict = {}  # (storage URL, study name, heartbeat interval) -> (storage, study), per process
 
 
@@ -197,10 +193,10 @@ class ReopenedTrial:
                 _OPENED[key] = storage, optuna.load_study(study_name=study_name, storage=storage, pruner=make_pruner(spec))
             self.storage, study = _OPENED[key]
         else:
-            self.storage = study._storage
+            self.storage = storage_of(study)
         self.study = study
         self.number = number
-        self.trial = optuna.trial.Trial(self.study, trial_id_of(self.study, number))
+        self.trial = reopen_trial(self.study, number)
         self._stop = threading.Event()
         self._thread = None
         if heartbeat_interval:
@@ -210,7 +206,7 @@ class ReopenedTrial:
     def _beat(self, interval: int) -> None:
         while not self._stop.is_set():
             try:
-                self.storage.record_heartbeat(self.trial._trial_id)
+                self.storage.record_heartbeat(trial_id(self.trial))
             except Exception:  # a storage hiccup must not kill training; the next beat retries
                 pass
             self._stop.wait(interval)

@@ -20,7 +20,9 @@ def _job_metrics(result) -> dict:
 
     if result.status == JobStatus.COMPLETED:
         return result.return_value or {}
-    error = result._return_value  # the job's exception (return_value would re-raise it)
+    from textsweep.private_api import job_error
+
+    error = job_error(result)
     raise TextsweepError(f"{getattr(error, 'reason', type(error).__name__)}: {str(error).splitlines()[0] if str(error) else ''}")
 
 
@@ -195,3 +197,50 @@ def _raw_blocks(cfg) -> str:
     from omegaconf import OmegaConf
 
     return str(OmegaConf.to_container(cfg.model.blocks, resolve=False))
+
+
+SETTINGS_ATTR = "textsweep.settings"
+# what shapes a trial's result: the data, the model, the training; not how loudly it trains or where it logs
+SETTING_SECTIONS = ("dataset", "embedding", "model", "trainer", "seed", "baseline")
+NOT_SETTINGS = ("trainer.verbose",)
+
+
+def study_settings(config, space) -> dict[str, str]:
+    """The settings every trial of this invocation shares (fixed values, resolved) and the search space."""
+    from omegaconf import OmegaConf
+    from textsweep.tracking import flatten
+
+    try:
+        container = OmegaConf.to_container(config, resolve=True)
+    except Exception:  # an interpolation only a job can resolve: compare the unresolved text
+        container = OmegaConf.to_container(config, resolve=False)
+    shared = {k: container[k] for k in SETTING_SECTIONS if k in container}
+    searched = set(space.distributions)
+    settings = {k: v for k, v in flatten(shared).items()
+                if k not in NOT_SETTINGS and not any(k == s or k.startswith(s + ".") for s in searched)}
+    settings.update({f"search {key}": repr(dist) for key, dist in space.distributions.items()})
+    return settings
+
+
+def warn_if_settings_changed(study, config, space) -> None:
+    """An ad-hoc sweep joins the study named after its experiment: if that study was started with other
+    settings (1-epoch trials into a 10-epoch study, another CSV, another space), say so in one line. A
+    warning, not a refusal: a scheduled job that changed on purpose goes on."""
+    import json
+    import sys
+
+    now = study_settings(config, space)
+    before = study.user_attrs.get(SETTINGS_ATTR)
+    if before is None:
+        study.set_user_attr(SETTINGS_ATTR, json.dumps(now))
+        return
+    before = json.loads(before)
+    changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+    if not changed:
+        return
+    shown = "; ".join(f"{k}: {before.get(k, '(unset)')} then, {now.get(k, '(unset)')} now" for k in changed[:3])
+    more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+    print(f"textsweep: warning: study {study.study_name!r} was started with other settings ({shown}{more}): its "
+          f"earlier trials do not compare with these; pass hydra.sweeper.study_name=<new name> for a new study",
+          file=sys.stderr, flush=True)
+

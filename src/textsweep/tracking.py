@@ -185,9 +185,9 @@ def open_experiment(cfg: DictConfig):
 
 def context_tags() -> dict[str, str]:
     """MLflow's own source tags (user, entry point, git commit when run from a git checkout)."""
-    from mlflow.tracking.context.registry import resolve_tags
+    from textsweep.private_api import mlflow_source_tags
 
-    return {k: v for k, v in resolve_tags().items() if v is not None}
+    return mlflow_source_tags()
 
 
 def log_params(client, run_id: str, params: dict[str, str]) -> None:

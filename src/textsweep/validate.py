@@ -171,7 +171,8 @@ def _validate_trainer(t: DictConfig) -> None:
     _at_least("trainer.buckets", t.buckets, 1)
     if not t.validate_on_test:
         _fraction("trainer.validation_split", t.validation_split, 0.2)
-    _choice("trainer.verbose", t.verbose, (0, 1, 2))
+    if t.verbose is not None:
+        _choice("trainer.verbose", t.verbose, (0, 1, 2))
     if t.early_stopping.monitor is not None:
         _choice("trainer.early_stopping.monitor", t.early_stopping.monitor, ("val_loss", "val_accuracy", "loss", "accuracy"))
     _at_least("trainer.early_stopping.patience", t.early_stopping.patience, 0)

@@ -199,10 +199,10 @@ class OptunaSweeper(Sweeper):
 
         from textsweep.objectives import values_of
         from textsweep.pruning import PRUNED_ATTR
-        from textsweep.study import trial_id_of
+        from textsweep.private_api import job_error, storage_of, trial_id_of
 
-        error = None if result.status == JobStatus.COMPLETED else result._return_value
-        pruned = isinstance(error, optuna.TrialPruned) or PRUNED_ATTR in study._storage.get_trial_user_attrs(
+        error = None if result.status == JobStatus.COMPLETED else job_error(result)
+        pruned = isinstance(error, optuna.TrialPruned) or PRUNED_ATTR in storage_of(study).get_trial_user_attrs(
             trial_id_of(study, trial.number))
         if pruned:
             study.tell(trial, state=_state("PRUNED"), skip_if_finished=True)
@@ -288,6 +288,9 @@ class OptunaSweeper(Sweeper):
         space = parse_search_space(self.params, arguments, allow_empty=self.extender is not None)
         check_space(self, space)
         study = self._open_study(space)
+        from textsweep.sweep_steps import warn_if_settings_changed
+
+        warn_if_settings_changed(study, self.config, space)
         before = len(study.trials)
         if self.enqueue_baseline and before == 0:
             baseline = self._baseline(space)
@@ -427,7 +430,9 @@ class OptunaSweeper(Sweeper):
                 study.tell(trial, values, skip_if_finished=True)
                 return None
         else:
-            error = result._return_value  # the job's exception (return_value would re-raise it)
+            from textsweep.private_api import job_error
+
+            error = job_error(result)
             failure = (getattr(error, "reason", type(error).__name__), str(error))
         _tell_failed(study, trial, *failure)
         return failure
@@ -567,13 +572,12 @@ def _state(name: str):
 
 
 def _tell_failed(study, trial, reason: str, message: str) -> None:
-    from textsweep.study import trial_id_of
+    from textsweep.private_api import set_trial_user_attr
 
     number = trial if isinstance(trial, int) else trial.number
     try:
-        trial_id = trial_id_of(study, number)
-        study._storage.set_trial_user_attr(trial_id, "fail_reason", reason)
-        study._storage.set_trial_user_attr(trial_id, "fail_message", message[:1000])
+        set_trial_user_attr(study, number, "fail_reason", reason)
+        set_trial_user_attr(study, number, "fail_message", message[:1000])
     except Exception:  # finished already (e.g. pruned by the job): nothing to add
         pass
     study.tell(number, state=_state("FAIL"), skip_if_finished=True)
