@@ -1,7 +1,7 @@
 """Side by side with the peers: textsweep, Keras Tuner and a plain Optuna loop on the same work, in one run.
 
     pip install -e '.[bench]'     # keras-tuner, optuna-integration: bench only, never runtime dependencies
-    python bench/peers.py --csv rt_snippets.csv [--trials 12] [--epochs 9] [--seeds 1 2] [--json out.json]
+    python bench/peers.py --csv rt_snippets.csv [--trials 12] [--epochs 9] [--seeds 1 2] [--time-budget] [--json out.json]
 
 The same work for every side:
 - one split of the CSV (textsweep's seed-42 split, columns review/sentiment), vectorised once: the top 5,000
@@ -16,7 +16,9 @@ The sides, each in a fresh process, in an order that rotates with the seed (this
 - textsweep: `textsweep sweep peers` through the CLI, a sweep file in the user's ./sweeps as a user writes one
   (TPE, successive halving on epochs; no baseline run, no confirmation: the same trial count as the others);
 - optuna: a plain loop, TPESampler + SuccessiveHalvingPruner with optuna_integration.TFKerasPruningCallback;
-- kt_hyperband and kt_bayesian: Keras Tuner's Hyperband and BayesianOptimization.
+- kt_hyperband and kt_bayesian: Keras Tuner's Hyperband and BayesianOptimization;
+- with --time-budget, textsweep_timed: textsweep again, last in each seed, with the slowest peer's wall time
+  of that seed as its budget (`--timeout`) instead of the trial count: the same wall-clock budget.
 Per side: wall time, epochs trained, best validation accuracy and that trial's test accuracy (every side
 scores the test split after each training, so "its test" is the selected trial's own), the time from launch
 until a trial came within 0.5 points of the side's final best, and the overhead per trial besides
@@ -35,6 +37,7 @@ import time
 from pathlib import Path
 
 SIDES = ["textsweep", "optuna", "kt_hyperband", "kt_bayesian"]
+TIMED = "textsweep_timed"  # --time-budget: textsweep with the slowest peer's wall time instead of a trial count
 DATA = ["dataset=csv", "dataset.text_column=review", "dataset.label_column=sentiment", "dataset.max_tokens=5000",
         "dataset.maxlen=60"]
 UNITS, FILTERS, DROPOUT, LEARNING_RATE = [32, 64, 100, 128], [16, 32, 64, 128], (0.0, 0.5), (1e-4, 1e-2)
@@ -214,13 +217,15 @@ def prepare(home: Path, csv: str) -> Path:
     return npz
 
 
-def textsweep_side(home: Path, csv: str, seed: int, trials: int, epochs: int) -> tuple[float, float, list]:
+def textsweep_side(home: Path, csv: str, seed: int, trials: int, epochs: int,
+                   timeout: float | None = None) -> tuple[float, float, list]:
     import mlflow
     import optuna
 
-    study = f"peers_{seed}"
+    study = f"peers_{seed}" if timeout is None else f"peers_timed_{seed}"
+    budget = ["--n-trials", str(trials)] if timeout is None else ["--n-trials", "1000", "--timeout", str(int(timeout))]
     launched = time.time()
-    done = subprocess.run([sys.executable, "-m", "textsweep", "sweep", "peers", f"dataset.path={csv}", "--n-trials", str(trials),
+    done = subprocess.run([sys.executable, "-m", "textsweep", "sweep", "peers", f"dataset.path={csv}", *budget,
                            f"hydra.sweeper.study_name={study}", f"hydra.sweeper.sampler.seed={seed}", f"trainer.epochs={epochs}",
                            "trainer.verbose=0"], cwd=home, env=user_env(home), capture_output=True, text=True)
     wall = time.time() - launched
@@ -298,16 +303,18 @@ def table(results: dict) -> str:
 def goals(results: dict) -> list[str]:
     """textsweep against the best peer (by mean best val): does it reach that score within that peer's wall time;
     and its overhead per trial against the plain Optuna loop's."""
-    peers = {s: r for s, r in results.items() if s != "textsweep"}
+    peers = {s: r for s, r in results.items() if not s.startswith("textsweep")}
     if "textsweep" not in results or not peers:
         return []
     mean = lambda runs, key: statistics.mean(r[key] for r in runs)  # noqa: E731
     best_peer = max(peers, key=lambda s: mean(peers[s], "best_val"))
     lines = []
-    for ours, theirs in zip(results["textsweep"], peers[best_peer]):
-        reached = time_to(ours["curve"], theirs["best_val"])
-        lines.append(f"seed run: textsweep reaches {best_peer}'s best val {100 * theirs['best_val']:.2f} % "
-                     + (f"after {reached:.0f} s (its wall time {theirs['wall_s']:.0f} s)" if reached is not None else "never"))
+    for side in [s for s in results if s.startswith("textsweep")]:
+        for ours, theirs in zip(results[side], peers[best_peer]):
+            reached = time_to(ours["curve"], theirs["best_val"])
+            lines.append(f"seed {ours['seed']}: {side} reaches {best_peer}'s best val {100 * theirs['best_val']:.2f} % "
+                         + (f"after {reached:.0f} s" if reached is not None else "never")
+                         + f" ({best_peer}'s wall time {theirs['wall_s']:.0f} s)")
     if "optuna" in results:
         ratio = mean(results["textsweep"], "overhead_per_trial_s") / mean(results["optuna"], "overhead_per_trial_s")
         lines.append(f"overhead per trial, textsweep / plain Optuna loop: {ratio:.2f}x (goal <= 1.1x)")
@@ -321,6 +328,9 @@ def main() -> None:
     p.add_argument("--epochs", type=int, default=9, help="the epoch budget of one trial")
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2], help="sampler/tuner seeds; the side order rotates with each")
     p.add_argument("--sides", nargs="+", default=SIDES, choices=SIDES)
+    p.add_argument("--time-budget", action="store_true",
+                   help=f"per seed, after the others: {TIMED}, textsweep given the slowest peer's wall time (--timeout) "
+                        "instead of the trial count, the same wall-clock budget")
     p.add_argument("--home", help="work folder (default: a temporary one)")
     p.add_argument("--json")
     p.add_argument("--side", choices=SIDES[1:], help=argparse.SUPPRESS)
@@ -337,12 +347,15 @@ def main() -> None:
         home.mkdir(parents=True, exist_ok=True)
         csv = str(Path(args.csv).resolve())
         npz = prepare(home, csv)
-        results = {side: [] for side in args.sides}
+        results = {side: [] for side in args.sides + ([TIMED] if args.time_budget else [])}
         for i, seed in enumerate(args.seeds):
             order = args.sides[i % len(args.sides):] + args.sides[:i % len(args.sides)]
-            for side in order:
+            for side in order + ([TIMED] if args.time_budget else []):
                 if side == "textsweep":
                     run = textsweep_side(home, csv, seed, args.trials, args.epochs)
+                elif side == TIMED:  # the seconds the slowest peer took in this seed, the textsweep sweep's --timeout
+                    slowest = max(results[s][-1]["wall_s"] for s in args.sides if s != "textsweep")
+                    run = textsweep_side(home, csv, seed, args.trials, args.epochs, timeout=slowest)
                 else:
                     run = peer_side(side, npz, seed, args.trials, args.epochs)
                 results[side].append({"seed": seed, **summarize(*run)})

@@ -30,6 +30,8 @@ def main() -> None:
     chromium = shutil.which("chromium") or sys.exit("needs Debian's chromium: apt-get install chromium")
     import mlflow
 
+    from textsweep.ui import WORKFLOW
+
     IMAGES.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         home, profile = Path(tmp) / "home", Path(tmp) / "profile"
@@ -51,10 +53,11 @@ def main() -> None:
         try:
             ui.stdout.readline()  # the address line: the UI answers
             base = f"http://127.0.0.1:{port}/#/experiments"
+            # the addresses `textsweep ui` prints: the model-training view, not MLflow 3's GenAI pages
             pages = {
-                "ui_variants.png": f"{base}/{variants}/runs",
-                "ui_compare_curves.png": f"{base}/{variants}/runs?compareRunsMode=CHART",
-                "ui_sweep.png": f"{base}/{sweep}/runs/{parent}",  # the parent run: settings, best trial, child runs
+                "ui_variants.png": f"{base}/{variants}/runs?{WORKFLOW}",
+                "ui_compare_curves.png": f"{base}/{variants}/runs?compareRunsMode=CHART&{WORKFLOW}",
+                "ui_sweep.png": f"{base}/{sweep}/runs/{parent}?{WORKFLOW}",  # the parent run: settings, best trial, child runs
             }
             for name, url in pages.items():
                 subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", "--window-size=1440,900",

@@ -60,3 +60,33 @@ def test_the_installed_package_trains_from_any_folder_and_finds_the_projects_own
                          capture_output=True, text=True, timeout=300)
     assert ran.returncode == 0, ran.stderr[-3000:]
     assert (project / "mlruns" / "mlflow.db").is_file() and (project / "mlruns" / "optuna.db").is_file()
+
+
+def test_a_project_adds_its_own_presets_and_runs_a_sweep_file_from_any_path(installed, tmp_path):
+    _, target = installed
+    project = tmp_path / "project"
+    (project / "conf" / "model").mkdir(parents=True)
+    (project / "conf" / "model" / "tiny_gru.yaml").write_text(  # a preset of the user's own: model=tiny_gru
+        "name: tiny_gru\nunits: 3\nblocks:\n  - {type: rnn, cell: gru, units: \"${model.units}\"}\n")
+    elsewhere = tmp_path / "experiments"
+    elsewhere.mkdir()
+    (elsewhere / "gru_units.yml").write_text(
+        "# @package _global_\ndefaults:\n  - override /model: tiny_gru\n  - override /hydra/sweeper: optuna\n"
+        "experiment_name: gru_units\nhydra:\n  sweeper:\n    n_trials: 2\n    baseline: false\n"
+        "    params:\n      model.units: choice(2, 3)\n")
+    env = {**user_env(project), "PYTHONPATH": str(target)}
+    tiny = ["dataset.num_samples=200", "dataset.maxlen=12", "embedding.dim=4", "trainer.epochs=1", "trainer.verbose=0",
+            "tracking.log_model=false"]
+    ran = subprocess.run([sys.executable, "-m", "textsweep", "sweep", str(elsewhere / "gru_units.yml"), *tiny], cwd=project,
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    import mlflow
+
+    client = mlflow.MlflowClient(f"sqlite:///{project / 'mlruns' / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("gru_units").experiment_id])
+    trials = [r for r in runs if "optuna.trial" in r.data.tags]
+    assert len(trials) == 2 and {r.data.params["model.name"] for r in trials} == {"tiny_gru"}
+    assert {r.data.params["model.blocks.0.cell"] for r in trials} == {"gru"}
+    missing = subprocess.run([sys.executable, "-m", "textsweep", "sweep", "nowhere/none.yaml"], cwd=project, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "sweep file nowhere/none.yaml does not exist" in missing.stderr

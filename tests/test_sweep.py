@@ -162,7 +162,7 @@ def test_two_concurrent_sweep_processes_record_every_trial_once(home, client):
     assert sorted(t.number for t in trials) == list(range(6))
     assert all(t.state.name in ("COMPLETE", "PRUNED") for t in trials)
     children = [r for r in runs_of(client, "quickstart_sweep") if "optuna.trial" in r.data.tags]
-    assert sorted(int(r.data.tags["optuna.trial"]) for r in children) == list(range(7))
+    assert sorted(int(r.data.tags["optuna.trial"]) for r in children) == list(range(6))
 
 
 def test_sweep_command_status_and_errors(cli, home):
@@ -202,6 +202,37 @@ def test_a_sweep_keeps_the_models_of_the_best_trials_only_and_promote_finds_the_
     assert promoted.returncode == 0, promoted.stderr[-2000:]
     version = client.get_model_version_by_alias("kept_model", "champion")
     assert by_run[version.run_id].value == study.best_value
+
+
+def test_reused_compose_gives_every_job_the_config_a_full_compose_gives(tmp_path, monkeypatch):
+    # The basic launcher's loader composes once per shape of overrides and applies a job's values to a copy:
+    # job after job, its config must equal Hydra's own full composition, hydra node included.
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import HydraContext, RunMode
+    from omegaconf import OmegaConf
+
+    from hydra_plugins.textsweep_optuna_sweeper.reused_compose import ReusedCompose
+    from hydra_plugins.textsweep_optuna_sweeper.sweeper import OptunaSweeper
+    import textsweep.schema  # noqa: F401  (the schema and the resolvers conf/config.yaml uses)
+    from textsweep.compose import config_dir
+
+    monkeypatch.setenv("TEXTSWEEP_HOME", str(tmp_path))
+    with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+        loader = GlobalHydra.instance().hydra.config_loader
+        master = loader.load_configuration("config", ["hydra/sweeper=optuna", "trainer.epochs=2"], run_mode=RunMode.MULTIRUN)
+        sweeper = OptunaSweeper(sampler=None)
+        sweeper.hydra_context = HydraContext(config_loader=loader, callbacks=None)
+        reused = ReusedCompose(loader, sweeper._shape)
+        jobs = [["trainer.epochs=2", f"model={m}", f"model.units={u}", f"model.dropout={d}", f"trainer.optimizer={o}",
+                 f"trainer.learning_rate={lr}", f"optuna.study_name=s", f"optuna.trial_number={n}"]
+                for n, (m, u, d, o, lr) in enumerate([("cnn_lstm", 8, 0.1, "adam", 0.001), ("cnn_lstm", 16, 0.25, "sgd", 1e-05),
+                                                      ("lstm", 4, 0.0, "rmsprop", 0.01), ("cnn_lstm", 32, 0.5, "adam", 0.003)])]
+        for job in jobs:
+            got, want = reused.load_sweep_config(master, job), loader.load_sweep_config(master, job)
+            assert OmegaConf.to_container(got, resolve=False) == OmegaConf.to_container(want, resolve=False), job
+            assert got.model.units == want.model.units and got.hydra.job.override_dirname == want.hydra.job.override_dirname
+        assert len(reused._composed) == 2  # one composition per group choice, not one per job
 
 
 def test_joblib_launcher_runs_a_batch_of_two_trials_in_parallel(cli, home):

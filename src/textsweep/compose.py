@@ -19,13 +19,32 @@ def shipped_sweeps_dir() -> Path:
     return config_dir().parent / "sweeps"
 
 
-def user_sweeps_dir() -> Path | None:
-    """The user's own sweeps/ folder: in the project folder (TEXTSWEEP_HOME, default the current folder),
-    when there is one that is not textsweep's own."""
+SWEEP_FILE_ROOT_ENV = "TEXTSWEEP_SWEEP_FILE_ROOT"  # `textsweep sweep path/to/file.yaml`: the folder holding its sweeps/
+
+
+def project_dir() -> Path:
+    """The user's project folder: TEXTSWEEP_HOME, default the current folder."""
     import os
 
-    found = (Path(os.environ.get("TEXTSWEEP_HOME") or ".") / "sweeps").resolve()
+    return Path(os.environ.get("TEXTSWEEP_HOME") or ".").resolve()
+
+
+def user_sweeps_dir() -> Path | None:
+    """The user's own sweeps/ folder: a sweep file given by path (`textsweep sweep my/file.yaml`), else the
+    project folder's sweeps/ when there is one that is not textsweep's own."""
+    import os
+
+    if os.environ.get(SWEEP_FILE_ROOT_ENV):
+        return Path(os.environ[SWEEP_FILE_ROOT_ENV]) / "sweeps"
+    found = project_dir() / "sweeps"
     return found if found.is_dir() and found != shipped_sweeps_dir().resolve() else None
+
+
+def user_conf_dir() -> Path | None:
+    """The project's own conf/ (e.g. conf/model/my_model.yaml, used as model=my_model), when it has one that is
+    not textsweep's own."""
+    found = project_dir() / "conf"
+    return found if found.is_dir() and found != config_dir().resolve() else None
 
 
 def compose_config(overrides: list[str] | None = None, config_name: str = "config",

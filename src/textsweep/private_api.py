@@ -44,3 +44,22 @@ def mlflow_source_tags() -> dict[str, str]:
     from mlflow.tracking.context.registry import resolve_tags
 
     return {k: v for k, v in resolve_tags().items() if v is not None}
+
+
+def apply_app_overrides(cfg, overrides: list[str]) -> list:
+    """Hydra's own step of composition that applies command-line overrides to a composed config (struct
+    mode, `+`, `~`, `++`, Hydra's value grammar). Returns the parsed overrides."""
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parsed = OverridesParser.create().parse_overrides(overrides)
+    ConfigLoaderImpl._apply_overrides_to_config(parsed, cfg)
+    return parsed
+
+
+def override_dirname(cfg, parsed: list) -> str:
+    """hydra.job.override_dirname, as Hydra's composition computes it."""
+    from hydra._internal.config_loader_impl import get_overrides_dirname
+
+    c = cfg.hydra.job.config.override_dirname
+    return get_overrides_dirname(overrides=parsed, exclude_keys=list(c.exclude_keys), item_sep=c.item_sep, kv_sep=c.kv_sep)

@@ -168,6 +168,8 @@ def register_configs() -> None:
     OmegaConf.register_new_resolver("textsweep_sweeps_root", _sweeps_root, replace=True)
     # ...and the user's own project folder first, when it has a sweeps/ of its own (a sweep there wins).
     OmegaConf.register_new_resolver("textsweep_user_sweeps_root", _user_sweeps_root, replace=True)
+    # ...and the project's own conf/ (its presets, datasets, experiments) beside textsweep's groups.
+    OmegaConf.register_new_resolver("textsweep_user_conf_root", _user_conf_root, replace=True)
 
 
 def _sweeps_root() -> str:
@@ -181,6 +183,13 @@ def _user_sweeps_root() -> str:
 
     found = user_sweeps_dir()
     return str(found.parent) if found is not None else _sweeps_root()
+
+
+def _user_conf_root() -> str:
+    from textsweep.compose import config_dir, user_conf_dir
+
+    found = user_conf_dir()
+    return str(found if found is not None else config_dir())
 
 
 register_configs()

@@ -51,7 +51,30 @@ def _split_options(args: list[str]) -> tuple[list[str], list[str]]:
     return overrides, rest
 
 
+def sweep_file(path: str) -> str:
+    """`textsweep sweep path/to/my_sweep.yaml`: a sweep definition anywhere, run as +sweeps=<its name> from a
+    private copy that the user-sweeps resolver puts first on Hydra's search path. Returns the name."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    from textsweep.compose import SWEEP_FILE_ROOT_ENV
+
+    source = Path(path)
+    if not source.is_file():
+        raise ConfigError(f"sweep file {path} does not exist: give a sweeps/*.yaml path or a sweep name ({', '.join(available())})")
+    root = Path(tempfile.mkdtemp(prefix="textsweep-sweep-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    (root / "sweeps").mkdir()
+    shutil.copyfile(source, root / "sweeps" / f"{source.stem}.yaml")
+    os.environ[SWEEP_FILE_ROOT_ENV] = str(root)  # launchers' worker processes inherit it
+    return source.stem
+
+
 def run_sweep(name: str, args: list[str]) -> int:
+    if name.endswith((".yaml", ".yml")) or "/" in name:
+        name = sweep_file(name)
     _check_name(name)
     options, overrides = _split_options(args)
     sys.argv = ["textsweep sweep", "-m", f"+sweeps={name}", *options, *overrides]

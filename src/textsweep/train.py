@@ -8,9 +8,7 @@ Everything a user can get wrong is checked before TensorFlow is imported and bef
 import logging
 import os
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
@@ -129,96 +127,32 @@ def length_buckets(cfg: DictConfig, data, blocks: list[dict]):
 
 def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict, buckets=None,
               not_applicable: list[str] = ()) -> dict[str, float]:
-    """Where the time goes is logged too: time_data_s, time_build_s, train_time_s, time_evaluate_s, time_log_s."""
-    from textsweep import serving
-    from textsweep.artifacts import accuracy_curve_png, model_summary_text
-    from textsweep.baseline import ROLE_TAG
-    from textsweep.fit import MlflowEpochLogger, OptunaPruning, early_stopping_monitor, evaluate_model, fit_model
-    from textsweep.model import parameter_counts
-    from textsweep.tracking import config_params, log_metrics, log_params, mask_secrets, mlflow_run, redacted_yaml
+    """The fit and the evaluation, with the MLflow run (textsweep.run_log) and the Optuna trial (a Keras
+    callback) attached as hooks: begin, every epoch, end. Where the time goes is logged too: time_data_s,
+    time_build_s, train_time_s, time_evaluate_s, time_log_s."""
+    from textsweep.fit import MlflowEpochLogger, OptunaPruning, early_stopping_monitor
+    from textsweep.run_log import log_begin, log_end, run_identity
+    from textsweep.tracking import log_metrics, mlflow_run
 
-    run_name = cfg.run_name or variant_label(cfg)
-    tags = {
-        "textsweep.variant": cfg.model.name,
-        "textsweep.dataset": cfg.dataset.name,
-        "textsweep.dataset_fingerprint": data.fingerprint,
-        "textsweep.validation_protocol": data.validation_protocol,
-        "textsweep.data_cache": "hit" if data.from_cache else "miss",
-        "textsweep.overrides": mask_secrets(" ".join(hydra_overrides())),
-    }
-    if buckets is not None:
-        tags["textsweep.bucket_lengths"] = ",".join(map(str, buckets.lengths))
-    if cfg.baseline:
-        tags[ROLE_TAG] = "baseline"
-    elif cfg.optuna.confirm_of is not None:
-        tags.update({ROLE_TAG: "confirmation", "textsweep.confirm_of": str(cfg.optuna.confirm_of)})
-        run_name = f"{run_name}-t{cfg.optuna.confirm_of}-seed{cfg.seed}"
-    if cfg.optuna.study_name is not None:
-        tags["optuna.study"] = cfg.optuna.study_name
-    if not_applicable:
-        tags["textsweep.not_applicable"] = ",".join(f"model.{k}" for k in not_applicable)
     trial = open_trial(cfg)
-    if trial is not None:
-        run_name = f"{run_name}-t{trial.number}"
-        tags["optuna.trial"] = str(trial.number)
-    parent = cfg.optuna.parent_run_id or os.environ.get(PARENT_ENV)
-    if parent and _is_multirun():
-        tags["mlflow.parentRunId"] = parent
-    trainable, non_trainable = parameter_counts(model)
-    callbacks = [MlflowEpochLogger(client, None)]
+    run_name, tags = run_identity(cfg, data, buckets, not_applicable, trial, variant_label(cfg), hydra_overrides(),
+                                  parent=cfg.optuna.parent_run_id or os.environ.get(PARENT_ENV), multirun=_is_multirun())
+    epoch_logger = MlflowEpochLogger(client, None)
     pruning = OptunaPruning(trial, cfg.optuna.objective) if trial is not None else None
     try:
         with signals_as_interrupt(), mlflow_run(client, experiment_id, run_name, tags) as run_id:
-            callbacks[0].run_id = run_id
+            epoch_logger.run_id = run_id
             if trial is not None:
                 trial.set_user_attr("mlflow_run_id", run_id)
-            params = config_params(cfg)
-            log_params(client, run_id, params)
-            setup = {"params_trainable": trainable, "params_non_trainable": non_trainable, "vocab_size": data.vocab_size,
-                     "train_examples": len(data.y_train), "val_examples": len(data.y_val), "test_examples": len(data.y_test)}
-            if pretrained is not None:
-                setup["embedding_coverage"] = pretrained.coverage
-            log_metrics(client, run_id, setup)
-            client.log_text(run_id, redacted_yaml(cfg), "config.yaml")
-            client.log_text(run_id, model_summary_text(model), "model_summary.txt")
-
+            counts, params = log_begin(client, run_id, cfg, model, data, pretrained)
             monitor = early_stopping_monitor(cfg.trainer, cfg.optuna.objective, in_sweep(cfg))
-            fitted = fit_model(model, data, cfg.trainer, callbacks + ([pruning] if pruning else []), buckets, cfg.seed,
-                               monitor)
-            history, seconds, epochs_run = fitted.history, fitted.seconds, fitted.epochs_run
+            fitted, final = fit_and_score(model, data, cfg, [epoch_logger] + ([pruning] if pruning else []), buckets,
+                                          monitor, timings)
             pruned_at = pruning.pruned_at if pruning else None
             started = time.perf_counter()
-            batch = max(cfg.trainer.batch_size, 256)
-            # fit() scored the weights the model holds (the last epoch's, or the restored best epoch's) on the
-            # validation split already: no second pass
-            val_loss, val_accuracy = fitted.validation_scores() or evaluate_model(model, data.x_val, data.y_val, batch, buckets)
-            test_loss, test_accuracy = evaluate_model(model, data.x_test, data.y_test, batch, buckets)
-            final = {
-                "final_val_accuracy": val_accuracy, "final_val_loss": val_loss,
-                "best_val_accuracy": max(history.get("val_accuracy", [val_accuracy])),
-                "test_accuracy": test_accuracy, "test_loss": test_loss,
-                "train_time_s": seconds, "epochs_run": epochs_run,
-            }
-            if fitted.restored_epoch is not None:
-                final["best_epoch"] = fitted.restored_epoch + 1
-            timings["time_evaluate_s"] = time.perf_counter() - started
-            started = time.perf_counter()
-            log_metrics(client, run_id, final, step=epochs_run)
-            with tempfile.TemporaryDirectory() as tmp:
-                png = accuracy_curve_png(history, Path(tmp) / "accuracy_curve.png", f"{run_name} ({cfg.dataset.name})")
-                client.log_artifact(run_id, str(png))
-            log_explanations(cfg, client, run_id, serving.TextClassifier(model, data.vectorizer, data.class_names, buckets),
-                             data, in_sweep=in_sweep(cfg))
-            if pruned_at is not None:
-                # Pruned is a normal outcome of a sweep: the run stays FINISHED, tagged with where it stopped.
-                client.set_tag(run_id, "pruned", "true")
-                client.set_tag(run_id, "textsweep.pruned_at_epoch", str(pruned_at))
-            elif cfg.tracking.log_model and not (skipped := model_not_kept(cfg, trial, final)):
-                info = serving.log_model(client, experiment_id, run_id, model, data.vectorizer, data.class_names, params,
-                                         buckets=buckets)
-                client.set_tag(run_id, "textsweep.model_uri", info.model_uri)
-            elif cfg.tracking.log_model:
-                client.set_tag(run_id, "textsweep.no_model", skipped)
+            log_end(client, experiment_id, run_id, cfg, model, data, fitted.history, final, params, run_name, buckets,
+                    pruned_at, keep_model=model_not_kept(cfg, trial, final) if pruned_at is None and cfg.tracking.log_model else None,
+                    explain=_explain_count(cfg))
             timings["time_log_s"] = time.perf_counter() - started
             log_metrics(client, run_id, timings)
         if pruned_at is not None:
@@ -228,25 +162,41 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
             trial.close()
     log.info(
         "%s: val_accuracy=%.4f test_accuracy=%.4f epochs=%d train_time=%.1fs params=%d run_id=%s%s%s",
-        run_name, val_accuracy, test_accuracy, epochs_run, seconds, trainable + non_trainable, run_id,
-        f" (pruned at epoch {pruned_at})" if pruned_at else "", " (data from cache)" if data.from_cache else "",
+        run_name, final["final_val_accuracy"], final["test_accuracy"], final["epochs_run"], final["train_time_s"],
+        sum(counts), run_id, f" (pruned at epoch {pruned_at})" if pruned_at else "", " (data from cache)" if data.from_cache else "",
     )
-    return {**{k: float(v) for k, v in final.items()}, "params_trainable": float(trainable),  # an objective of multi-objective sweeps
+    return {**{k: float(v) for k, v in final.items()}, "params_trainable": float(counts[0]),  # an objective of multi-objective sweeps
             "pruned_at_epoch": float(pruned_at or 0), "run_id": run_id}
 
 
-def log_explanations(cfg, client, run_id: str, classifier, data, in_sweep: bool) -> None:
-    """explanations/validation_examples.html: which words drove the model on a few validation examples."""
-    count = cfg.tracking.explain_examples
-    count = (0 if in_sweep else 5) if count is None else count
-    if count <= 0 or not data.vectorizer.reads_text:
-        return
-    from textsweep.explain import explain_text, to_html
+def fit_and_score(model, data, cfg, callbacks: list, buckets, monitor: str | None, timings: dict):
+    """Fit, then score validation (the fit's own last or restored epoch) and test. Knows nothing of MLflow or
+    Optuna: they come in as callbacks. Returns (Fitted, the final metrics)."""
+    from textsweep.fit import evaluate_model, fit_model
 
-    texts = [data.vectorizer.decode(row) for row in data.x_val[:count]]
-    explanations = [explain_text(classifier, text) for text in texts if text]
-    title = f"{cfg.run_name or cfg.model.name}: word contributions on validation examples (occlusion)"
-    client.log_text(run_id, to_html(explanations, title), "explanations/validation_examples.html")
+    fitted = fit_model(model, data, cfg.trainer, callbacks, buckets, cfg.seed, monitor)
+    started = time.perf_counter()
+    batch = max(cfg.trainer.batch_size, 256)
+    # fit() scored the weights the model holds (the last epoch's, or the restored best epoch's) on the
+    # validation split already: no second pass
+    val_loss, val_accuracy = fitted.validation_scores() or evaluate_model(model, data.x_val, data.y_val, batch, buckets)
+    test_loss, test_accuracy = evaluate_model(model, data.x_test, data.y_test, batch, buckets)
+    final = {
+        "final_val_accuracy": val_accuracy, "final_val_loss": val_loss,
+        "best_val_accuracy": max(fitted.history.get("val_accuracy", [val_accuracy])),
+        "test_accuracy": test_accuracy, "test_loss": test_loss,
+        "train_time_s": fitted.seconds, "epochs_run": fitted.epochs_run,
+    }
+    if fitted.restored_epoch is not None:
+        final["best_epoch"] = fitted.restored_epoch + 1
+    timings["time_evaluate_s"] = time.perf_counter() - started
+    return fitted, final
+
+
+def _explain_count(cfg) -> int:
+    """tracking.explain_examples: null is 5 for a plain run, 0 for a sweep's jobs."""
+    count = cfg.tracking.explain_examples
+    return (0 if in_sweep(cfg) else 5) if count is None else count
 
 
 def model_not_kept(cfg, trial, final: dict) -> str | None:

@@ -65,6 +65,13 @@ class OptunaSweeper(Sweeper):
 
         self.hydra_context, self.config = hydra_context, config
         self.launcher = Plugins.instance().instantiate_launcher(hydra_context=hydra_context, task_function=task_function, config=config)
+        if type(self.launcher).__name__ == "BasicLauncher" and is_textsweep_app(config):
+            from dataclasses import replace
+
+            from .reused_compose import ReusedCompose
+
+            # jobs in this process: compose once per shape of overrides, not once per trial
+            self.launcher.hydra_context = replace(hydra_context, config_loader=ReusedCompose(hydra_context.config_loader, self._shape))
 
     def sweep(self, arguments: List[str]) -> Any:
         from textsweep.interrupts import signals_as_interrupt
