@@ -51,7 +51,19 @@ def main() -> None:
         ui = subprocess.Popen([sys.executable, "-m", "textsweep", "ui", "--port", str(port)], cwd=home, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         try:
-            ui.stdout.readline()  # the address line: the UI answers
+            ui.stdout.readline()  # the address line, printed at once: the server may still be starting
+            import time
+            import urllib.request
+
+            deadline = time.monotonic() + 180
+            while True:  # until the UI answers
+                try:
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or ui.poll() is not None:
+                        sys.exit("textsweep ui did not answer within 180 s")
+                    time.sleep(1)
             base = f"http://127.0.0.1:{port}/#/experiments"
             # the addresses `textsweep ui` prints: the model-training view, not MLflow 3's GenAI pages
             pages = {
@@ -60,10 +72,14 @@ def main() -> None:
                 "ui_sweep.png": f"{base}/{sweep}/runs/{parent}?{WORKFLOW}",  # the parent run: settings, best trial, child runs
             }
             for name, url in pages.items():
-                subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", "--window-size=1440,900",
-                                "--virtual-time-budget=25000", f"--screenshot={IMAGES / name}", url],
-                               check=True, capture_output=True, timeout=180)
-                print(f"wrote {IMAGES / name}")
+                target = IMAGES / name
+                before = target.stat().st_mtime if target.exists() else None
+                shot = subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", "--window-size=1440,900",
+                                       "--virtual-time-budget=25000", f"--screenshot={target}", url],
+                                      capture_output=True, text=True, timeout=180)
+                if not target.exists() or target.stat().st_mtime == before:  # chromium exits 0 without writing at times
+                    sys.exit(f"chromium wrote no {target} (exit {shot.returncode}):\n{shot.stderr[-2000:]}")
+                print(f"wrote {target}")
         finally:
             ui.terminate()
             ui.wait(timeout=30)
