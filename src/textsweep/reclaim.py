@@ -57,17 +57,18 @@ def reclaim_dead_trials(study) -> list[int]:
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if not is_dead(trial.user_attrs.get(OWNER)):
             continue
+        tid = trial_id(trial)
         try:
-            storage.set_trial_user_attr(trial_id(trial), "fail_reason", "process_lost")
-            storage.set_trial_user_attr(trial_id(trial), "fail_message", f"its sweep process {trial.user_attrs[OWNER]} died")
-            if not storage.set_trial_state_values(trial_id(trial), state=TrialState.FAIL):
+            storage.set_trial_user_attr(tid, "fail_reason", "process_lost")
+            storage.set_trial_user_attr(tid, "fail_message", f"its sweep process {trial.user_attrs[OWNER]} died")
+            if not storage.set_trial_state_values(tid, state=TrialState.FAIL):
                 continue
         except optuna.exceptions.UpdateFinishedTrialError:  # finished meanwhile
             continue
         reclaimed.append(trial.number)
         retry = storage.get_heartbeat_stale_trial_callback() if hasattr(storage, "get_heartbeat_stale_trial_callback") else None
         if retry is not None:
-            retry(study, storage.get_trial(trial_id(trial)))
+            retry(study, storage.get_trial(tid))
     return reclaimed
 
 

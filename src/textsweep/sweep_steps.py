@@ -179,18 +179,22 @@ def check_group_choices(sweeper, space) -> None:
     from optuna.distributions import CategoricalDistribution
     from textsweep.errors import ConfigError
 
-    loader = sweeper.hydra_context.config_loader
     for key, dist in space.distributions.items():
         if not isinstance(dist, CategoricalDistribution):
             continue
-        try:
-            options = loader.get_group_options(key)
-        except Exception:  # not a group path
-            continue
+        options = group_options(sweeper.hydra_context.config_loader, key)
         missing = [str(c) for c in dist.choices if options and str(c) not in options]
         if missing:
             raise ConfigError(f"hydra.sweeper.params.{key}: {', '.join(missing)} is not an option of the {key} group: "
                               f"choose among {', '.join(options)}")
+
+
+def group_options(loader, key: str) -> list[str]:
+    """The options of config group `key` (model -> lstm, cnn_lstm, ...); [] when `key` is not a group."""
+    try:
+        return loader.get_group_options(key)
+    except Exception:  # not a group path Hydra can list
+        return []
 
 
 def _raw_blocks(cfg) -> str:

@@ -183,13 +183,6 @@ def open_experiment(cfg: DictConfig):
         _restore(saved)
 
 
-def context_tags() -> dict[str, str]:
-    """MLflow's own source tags (user, entry point, git commit when run from a git checkout)."""
-    from textsweep.private_api import mlflow_source_tags
-
-    return mlflow_source_tags()
-
-
 def log_params(client, run_id: str, params: dict[str, str]) -> None:
     from mlflow.entities import Param
 
@@ -214,7 +207,9 @@ def mlflow_run(client, experiment_id: str, run_name: str, tags: dict[str, str]):
 
     from textsweep.reclaim import OWNER, current_owner
 
-    tags = {k: mask_secrets(str(v)) for k, v in {**context_tags(), OWNER: current_owner(), **tags}.items()}
+    from textsweep.private_api import mlflow_source_tags  # user, entry point, git commit
+
+    tags = {k: mask_secrets(str(v)) for k, v in {**mlflow_source_tags(), OWNER: current_owner(), **tags}.items()}
     run = client.create_run(experiment_id, run_name=run_name, tags=tags)
     run_id = run.info.run_id
     try:

@@ -70,8 +70,10 @@ class OptunaSweeper(Sweeper):
 
             from .reused_compose import ReusedCompose
 
-            # jobs in this process: compose once per shape of overrides, not once per trial
-            self.launcher.hydra_context = replace(hydra_context, config_loader=ReusedCompose(hydra_context.config_loader, self._shape))
+            # jobs in this process: compose once per shape of overrides, not once per trial; the sweeper's own
+            # validation of a new shape goes through it too, so the launcher reuses that composition
+            reused = replace(hydra_context, config_loader=ReusedCompose(hydra_context.config_loader, self._shape))
+            self.hydra_context = self.launcher.hydra_context = reused
 
     def sweep(self, arguments: List[str]) -> Any:
         from textsweep.interrupts import signals_as_interrupt
@@ -384,10 +386,9 @@ class OptunaSweeper(Sweeper):
         key, _, value = override.partition("=")
         name = key.lstrip("+~")
         if name not in self._groups:
-            try:
-                self._groups[name] = bool(self.hydra_context.config_loader.get_group_options(name))
-            except Exception:  # not a group path Hydra can list
-                self._groups[name] = False
+            from textsweep.sweep_steps import group_options
+
+            self._groups[name] = bool(group_options(self.hydra_context.config_loader, name))
         if self._groups[name] or value[:1] in "[{" or "(" in value:
             return override  # a group choice, a list, a dict or a function: the value itself matters
         for kind in (int, float):
