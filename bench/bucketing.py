@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def throughput(train: int, rounds: int) -> dict:
     from imdb_shaped import imdb_overrides, tutorial_fit, write_imdb_npz
-    from textsweep.buckets import sequence_lengths
-    from textsweep.compose import compose_config
-    from textsweep.data import load_dataset
+    from textsweep.pipeline.buckets import sequence_lengths
+    from textsweep.config.compose import compose_config
+    from textsweep.pipeline.data import load_dataset
     from textsweep.train import run_training
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -55,7 +55,7 @@ def throughput(train: int, rounds: int) -> dict:
 
 
 def accuracy(csv: Path, seeds: list[int]) -> dict:
-    from textsweep.compose import compose_config
+    from textsweep.config.compose import compose_config
     from textsweep.train import run_training
 
     rows = {"off": [], "on": []}

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 def write_reviews(path: Path, n: int = 25000, seed: int = 0) -> None:
     from imdb_shaped import imdb_lengths
-    from textsweep.datasets.synthetic import make_texts
+    from textsweep.pipeline.datasets.synthetic import make_texts
 
     lengths = imdb_lengths(n, seed)
     texts, labels = make_texts(n, 8, 40, seed)
@@ -37,8 +37,8 @@ def write_reviews(path: Path, n: int = 25000, seed: int = 0) -> None:
 
 def first_and_cached(overrides: list[str], cache: Path) -> tuple[float, float]:
     """Seconds for the first load (tokenise or encode, pad, write the cache) and the best of 3 cached loads."""
-    from textsweep.compose import compose_config
-    from textsweep.data import load_dataset
+    from textsweep.config.compose import compose_config
+    from textsweep.pipeline.data import load_dataset
 
     cfg = compose_config(overrides)
     t = time.perf_counter()

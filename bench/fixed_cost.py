@@ -51,8 +51,8 @@ def runs(home: Path, experiment: str) -> list:
 
 def fill_cache(home: Path, overrides: list[str]) -> None:
     """Load the dataset once here (no TensorFlow needed), so the measured process reads it from the cache."""
-    from textsweep.compose import compose_config
-    from textsweep.data import load_dataset
+    from textsweep.config.compose import compose_config
+    from textsweep.pipeline.data import load_dataset
 
     cfg = compose_config([f"home={home}", *overrides])
     load_dataset(cfg.dataset, cfg.trainer, cfg.seed, home / "mlruns" / "cache" / "datasets")

@@ -55,8 +55,8 @@ def measure(spec: dict) -> dict:
     import numpy as np
     from omegaconf import OmegaConf
 
-    from textsweep.compose import compose_config
-    from textsweep.model import build_model, compile_model
+    from textsweep.config.compose import compose_config
+    from textsweep.pipeline.model import build_model, compile_model
 
     cfg = compose_config([*spec["overrides"], "dataset.maxlen=500"])
     rng = np.random.default_rng(0)

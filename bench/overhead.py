@@ -27,8 +27,8 @@ def main() -> None:
     p.add_argument("--json")
     args = p.parse_args()
     from imdb_shaped import imdb_overrides, tutorial_fit, write_imdb_npz
-    from textsweep.compose import compose_config
-    from textsweep.data import load_dataset
+    from textsweep.config.compose import compose_config
+    from textsweep.pipeline.data import load_dataset
     from textsweep.train import run_training
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -204,8 +204,8 @@ def prepare(home: Path, csv: str) -> Path:
     """Vectorise the CSV once with textsweep (its cache then serves every textsweep trial) and write the same
     padded arrays for the peers."""
     import numpy as np
-    from textsweep.compose import compose_config
-    from textsweep.data import load_dataset
+    from textsweep.config.compose import compose_config
+    from textsweep.pipeline.data import load_dataset
 
     cfg = compose_config([f"home={home}", *DATA, f"dataset.path={csv}"])
     data = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, home / "mlruns" / "cache" / "datasets")

@@ -51,8 +51,8 @@ def tfidf_reference(csv: str, seed: int) -> dict:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    from textsweep.compose import compose_config
-    from textsweep.data import _read_source, split_corpus
+    from textsweep.config.compose import compose_config
+    from textsweep.pipeline.data import _read_source, split_corpus
 
     cfg = compose_config([*DATA, f"dataset.path={csv}", f"seed={seed}"])
     s = split_corpus(_read_source(cfg.dataset, seed), cfg.dataset, cfg.trainer, seed)
@@ -79,8 +79,8 @@ def sweep(home: Path, csv: str, seed: int, name: str, extra: list[str]) -> tuple
     """(the sweep's selection, its built-in baseline, facts about the sweep) for one split."""
     import optuna
 
-    from textsweep import confirm
-    from textsweep.sweep_steps import baseline_of
+    from textsweep.sweeping import confirm
+    from textsweep.sweeping.steps import baseline_of
 
     study_name = f"{name}_seed{seed}"
     seconds = textsweep(home, "sweep", name, f"dataset.path={csv}", f"seed={seed}", f"hydra.sweeper.study_name={study_name}",

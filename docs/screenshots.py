@@ -30,7 +30,7 @@ def main() -> None:
     chromium = shutil.which("chromium") or sys.exit("needs Debian's chromium: apt-get install chromium")
     import mlflow
 
-    from textsweep.ui import WORKFLOW
+    from textsweep.commands.ui import WORKFLOW
 
     IMAGES.mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import textsweep  # noqa: F401  (quiet TensorFlow start-up, telemetry off)
-from textsweep.compose import compose_config
+from textsweep.config.compose import compose_config
 
 REPO = Path(__file__).resolve().parents[1]
 # Small enough for 2 CPU cores: a few hundred texts, short sequences, narrow layers.
@@ -83,7 +83,7 @@ def write_csv(path: Path, rows: list[tuple], header=("review", "sentiment")) -> 
 
 def review_rows(n: int, seed: int = 0, classes=("negative", "positive")) -> list[tuple[str, str]]:
     """Review-like rows from the synthetic generator (labels by name), for CSV tests."""
-    from textsweep.datasets.synthetic import make_texts
+    from textsweep.pipeline.datasets.synthetic import make_texts
 
     texts, labels = make_texts(n, 6, 20, seed)
     if len(classes) == 2:

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from conftest import runs_of
-from textsweep.blocks import cudnn_blockers, min_sequence_length
-from textsweep.buckets import Buckets, sequence_lengths, trim
-from textsweep.vectorize import pad
+from textsweep.config.blocks import cudnn_blockers, min_sequence_length
+from textsweep.pipeline.buckets import Buckets, sequence_lengths, trim
+from textsweep.pipeline.vectorize import pad
 
 
 def padded(lengths, maxlen, padding):
@@ -61,7 +61,7 @@ def test_an_epoch_of_batches_holds_every_row_once_each_batch_from_one_bucket():
 
 
 def test_min_sequence_length_is_the_shortest_input_the_model_accepts():
-    from textsweep.blocks import check_blocks
+    from textsweep.config.blocks import check_blocks
 
     glove_cnn = [{"type": "dropout", "rate": 0.2}, {"type": "conv1d", "filters": 4, "kernel_size": 5},
                  {"type": "maxpool1d", "pool_size": 4}, {"type": "lstm", "units": 3}]
@@ -102,7 +102,7 @@ def test_bucketed_run_logs_a_model_that_reads_raw_text_through_the_same_buckets(
 
 
 def test_cudnn_blockers_name_the_block_and_warn_once_on_a_gpu(caplog):
-    from textsweep.model import warn_off_cudnn
+    from textsweep.pipeline.model import warn_off_cudnn
 
     blocks = [{"type": "lstm", "units": 4, "recurrent_dropout": 0.2, "return_sequences": True},
               {"type": "bidirectional", "layer": {"type": "gru", "units": 4, "activation": "relu"}}]

@@ -10,7 +10,7 @@ import mlflow
 import pytest
 
 from conftest import TINY, user_env
-from textsweep.compose import compose_config
+from textsweep.config.compose import compose_config
 from textsweep.errors import ConfigError, TrainingFailed
 from textsweep.train import run_training
 
@@ -38,7 +38,7 @@ def cli(home, *args):
 
 
 def test_compare_rows_differing_params_and_failed_runs(store):
-    from textsweep.compare import build_rows, select_runs
+    from textsweep.results.comparison import build_rows, select_runs
 
     client = mlflow.MlflowClient(f"sqlite:///{store / 'mlruns' / 'mlflow.db'}")
     rows = build_rows(select_runs(client, "variants"))
@@ -74,7 +74,7 @@ def test_compare_cli_formats_parse_and_figures_are_logged(store, tmp_path):
 
 
 def test_tutorial_reference_column_for_imdb_runs():
-    from textsweep.compare import TUTORIAL, Row, as_records, build_rows  # noqa: F401
+    from textsweep.results.comparison import TUTORIAL, Row, as_records, build_rows  # noqa: F401
 
     row = Row("r1", "cnn_lstm", "FINISHED", {}, 0.85, 0.86, 3, False, 10.0, 216405, "imdb")
     row.reference = TUTORIAL[row.variant]
@@ -114,7 +114,7 @@ def test_promote_refuses_without_a_finished_run_with_a_model(store):
     exp = client.create_experiment("only-failures")
     run = client.create_run(exp)
     client.set_terminated(run.info.run_id, "FAILED")
-    from textsweep.promote import best_run
+    from textsweep.results.promotion import best_run
 
     with pytest.raises(ConfigError, match="has no finished run with a logged model"):
         best_run(client, "only-failures")
@@ -126,7 +126,8 @@ def test_promote_refuses_without_a_finished_run_with_a_model(store):
 def test_attributions_change_sign_when_the_sentiment_word_is_swapped(store, method):
     """A real check of each method: on a model that learned the synthetic task, the same sentence with
     'wonderful' or with 'awful' gives that word opposite contributions toward 'positive'."""
-    from textsweep.explain import explain_text, load_classifier
+    from textsweep.pipeline.explain import explain_text
+    from textsweep.serving import load_classifier
 
     mlflow.set_tracking_uri(f"sqlite:///{store / 'mlruns' / 'mlflow.db'}")
     client = mlflow.MlflowClient()

@@ -5,9 +5,9 @@ import pytest
 from hydra.errors import ConfigCompositionException
 from omegaconf.errors import ValidationError
 
-from textsweep.compose import config_dir
+from textsweep.config.paths import config_dir
 from textsweep.errors import ConfigError
-from textsweep.validate import validate_config
+from textsweep.config.validate import validate_config
 
 PRESETS = sorted(p.stem for p in (config_dir() / "model").glob("*.yaml"))
 EXPERIMENTS = sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"))
@@ -92,7 +92,7 @@ def test_bad_values_fail_with_one_line_naming_the_key(compose, overrides, expect
 
 
 def test_block_list_errors_name_the_block(compose):
-    from textsweep.blocks import check_blocks
+    from textsweep.config.blocks import check_blocks
 
     with pytest.raises(ConfigError, match=r"model.blocks\[1\].type='lstmm' is not a block type"):
         check_blocks([{"type": "dropout", "rate": 0.1}, {"type": "lstmm", "units": 3}], 10)

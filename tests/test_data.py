@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from conftest import review_rows, write_csv
-from textsweep.data import load_dataset, stratified_split
+from textsweep.pipeline.data import load_dataset, stratified_split
 from textsweep.errors import DataError
-from textsweep.vectorize import Vectorizer, pad, tokenize
+from textsweep.pipeline.vectorize import Vectorizer, pad, tokenize
 
 
 def test_tokenize_follows_keras_tokenizer_filters():
@@ -153,7 +153,7 @@ def test_cache_hit_and_corrupt_cache_is_rebuilt(compose, home):
 
 
 def test_synthetic_is_seeded_and_order_decides_the_label():
-    from textsweep.datasets.synthetic import make_texts
+    from textsweep.pipeline.datasets.synthetic import make_texts
 
     a, la = make_texts(300, 8, 30, seed=3)
     b, lb = make_texts(300, 8, 30, seed=3)

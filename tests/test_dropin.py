@@ -202,7 +202,7 @@ def test_max_failure_rate_stops_with_the_jobs_error_only_above_it(tmp_path, max_
 def test_any_app_prunes_through_the_launcher_with_textsweep_pruning(tmp_path, launcher):
     app = """
         import hydra
-        from textsweep.pruning import report
+        from textsweep.sweeping.pruning import report
 
         @hydra.main(version_base=None, config_path=".", config_name="config")
         def curve(cfg) -> float:
@@ -266,7 +266,7 @@ def test_a_direction_that_contradicts_the_objective_is_refused_in_one_line(cli, 
 
 
 def test_objectives_without_a_direction_take_theirs():
-    from textsweep.objectives import objectives_and_directions
+    from textsweep.sweeping.objectives import objectives_and_directions
 
     assert objectives_and_directions("val_loss", []) == (["val_loss"], ["minimize"])
     assert objectives_and_directions(["val_accuracy", "params"], None) == (["val_accuracy", "params"], ["maximize", "minimize"])
@@ -305,8 +305,8 @@ def test_textsweep_sweep_stops_when_its_first_trials_fail_the_same_way(cli, home
 
 
 def test_keras_pruning_callback_reports_each_epoch_and_stops_a_pruned_fit(monkeypatch):
-    from textsweep import pruning
-    from textsweep.keras_pruning import PruningCallback
+    from textsweep.sweeping import pruning
+    from textsweep.sweeping.keras_pruning import PruningCallback
 
     study = optuna.create_study(study_name="keras", direction="minimize",
                                 pruner=optuna.pruners.MedianPruner(n_startup_trials=1, n_warmup_steps=0))
@@ -339,9 +339,9 @@ def test_every_sampler_of_the_group_builds_or_names_its_missing_package(name, cl
 
     from hydra.utils import instantiate
 
-    from textsweep.compose import compose_config
+    from textsweep.config.compose import compose_config
     from textsweep.errors import ConfigError
-    from textsweep.study import PerTrialSeed, make_sampler
+    from textsweep.sweeping.study import PerTrialSeed, make_sampler
 
     cfg = compose_config(["hydra/sweeper=optuna", f"hydra/sweeper/sampler={name}", "hydra.sweeper.sampler.seed=7"],
                          return_hydra_config=True)

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from textsweep.embedding import build_embedding
+from textsweep.pipeline.embedding import build_embedding
 from textsweep.errors import DataError
 
 
 def build(cfg, vocab_size, num_classes, pretrained=None):
-    from textsweep.model import build_model
+    from textsweep.pipeline.model import build_model
 
     return build_model(OmegaConf.to_container(cfg.model.blocks, resolve=True), vocab_size=vocab_size,
                        embedding_dim=cfg.embedding.dim, trainable_embedding=cfg.embedding.trainable,
@@ -17,7 +17,7 @@ def build(cfg, vocab_size, num_classes, pretrained=None):
 
 
 def counts(model):
-    from textsweep.model import parameter_counts
+    from textsweep.pipeline.model import parameter_counts
 
     return parameter_counts(model)
 

@@ -98,7 +98,9 @@ def _trial_run(client, experiment_id, study, value, number, **params):
 
 
 def test_compare_shows_a_sweeps_best_trial_in_a_table_that_fits_120_columns(home, cli):
-    from textsweep.compare import build_rows, curves_figure, render, select_runs
+    from textsweep.rendering.comparison import curves_figure
+    from textsweep.rendering.tables import render_records
+    from textsweep.results.comparison import as_records, build_rows, curve_histories, select_runs
 
     client = _store(home)
     exp = client.create_experiment("quickstart_sweep")
@@ -109,11 +111,11 @@ def test_compare_shows_a_sweeps_best_trial_in_a_table_that_fits_120_columns(home
     runs = select_runs(client, "quickstart_sweep")
     assert [r.info.run_id for r in runs] == [best]  # the best trial, not the latest
     rows = build_rows(select_runs(client, "quickstart_sweep", all_runs=True))
-    table = render(rows, "table", False)
+    table = render_records(as_records(rows, False), "table")
     assert all(len(line) <= 120 for line in table.splitlines()), table
     assert "0.412" in table and "0.4123456789" not in table  # rounded
     assert "epochs" not in table.splitlines()[0].split()[1:-5]  # unchanged params (trainer.epochs) hidden
-    ticks = curves_figure(client, rows).axes[0].get_xticks()
+    ticks = curves_figure(curve_histories(client, rows)).axes[0].get_xticks()
     assert all(float(t).is_integer() for t in ticks)  # whole epochs
     result = cli("compare", "--experiment", "quickstart_sweep", "--no-log", timeout=60)
     assert result.returncode == 0 and best[:8] in result.stdout and "0.9800" in result.stdout
@@ -148,7 +150,7 @@ def test_help_has_no_gaps(cli):
 
 @pytest.fixture(scope="module")
 def model_uri(tmp_path_factory):
-    from textsweep.compose import compose_config
+    from textsweep.config.compose import compose_config
     from textsweep.train import run_training
 
     home = tmp_path_factory.mktemp("predict-home")
@@ -227,7 +229,7 @@ def test_sweep_progress_shows_eta_and_best_on_a_terminal_only(tmp_path):
     import os
     import pty
 
-    from textsweep.sweep_progress import progress_line, show
+    from textsweep.sweeping.progress import progress_line, show
 
     assert progress_line(2, 6, 40.0, 0.9123, "val_accuracy") == \
         "textsweep: [#######-------------] 2/6 trials, best val_accuracy 0.9123, ETA 1m20s"

@@ -48,7 +48,7 @@ def test_the_installed_package_trains_from_any_folder_and_finds_the_projects_own
         "# @package _global_\ndefaults:\n  - override /hydra/sweeper: optuna\nexperiment_name: mine\n"
         "hydra:\n  sweeper:\n    n_trials: 1\n    baseline: false\n    params:\n      model.units: choice(3, 4)\n")
     env = {**user_env(project), "PYTHONPATH": str(target)}  # the installed copy comes before the editable checkout
-    where = subprocess.run([sys.executable, "-c", "import textsweep.compose as c; print(c.config_dir())"], cwd=project,
+    where = subprocess.run([sys.executable, "-c", "import textsweep.config.paths as c; print(c.config_dir())"], cwd=project,
                            env=env, capture_output=True, text=True, timeout=120)
     assert where.stdout.strip().startswith(str(target)), where.stdout + where.stderr
     listed = subprocess.run([sys.executable, "-m", "textsweep", "sweep", "list"], cwd=project, env=env,

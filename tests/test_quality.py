@@ -9,7 +9,7 @@ import pytest
 
 from conftest import runs_of, tiny
 from textsweep.errors import ConfigError
-from textsweep.validate import validate_config
+from textsweep.config.validate import validate_config
 
 TINY = tiny(epochs=2, log_model=False)
 
@@ -17,7 +17,7 @@ TINY = tiny(epochs=2, log_model=False)
 def test_ngram_bag_is_exactly_scikit_learns_tfidf_of_uni_and_bigrams():
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from textsweep.ngrams import NgramBag
+    from textsweep.pipeline.ngrams import NgramBag
 
     x = np.array([[0, 0, 3, 4, 3, 4, 5], [0, 2, 3, 3, 3, 6, 7], [0, 0, 0, 0, 0, 8, 9]], dtype=np.int32)
     vocab, buckets = 10, 1000
@@ -52,7 +52,7 @@ def test_rnn_block_builds_each_cell_direction_and_reduction(compose):
 
     from omegaconf import OmegaConf
 
-    from textsweep.model import build_model
+    from textsweep.pipeline.model import build_model
 
     cfg = compose("model=rnn_classifier", "model.cell=gru", "model.bidirectional=true", "model.reduce=avg", "model.units=3")
     validate_config(cfg)
@@ -172,7 +172,7 @@ def test_a_search_space_that_cannot_work_fails_in_one_line_before_any_trial(cli,
 
 
 def test_promote_prefers_confirmed_means_keeps_the_baseline_in_the_running_and_skips_confirmation_runs(client):
-    from textsweep.promote import best_run
+    from textsweep.results.promotion import best_run
 
     exp = client.create_experiment("promote_rule")
 

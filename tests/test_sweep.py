@@ -12,7 +12,7 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 
 from conftest import runs_of, signal_mid_training, study_with_strong_history, tiny, user_env
 from textsweep.errors import ConfigError
-from textsweep.search_space import parse_search_space
+from textsweep.sweeping.search_space import parse_search_space
 
 TINY = tiny(epochs=2, log_model=False)
 OPTUNA = ["hydra/sweeper=optuna", "hydra.sweeper.sampler.n_startup_trials=2"]
@@ -214,8 +214,8 @@ def test_reused_compose_gives_every_job_the_config_a_full_compose_gives(tmp_path
 
     from hydra_plugins.textsweep_optuna_sweeper.reused_compose import ReusedCompose
     from hydra_plugins.textsweep_optuna_sweeper.sweeper import OptunaSweeper
-    import textsweep.schema  # noqa: F401  (the schema and the resolvers conf/config.yaml uses)
-    from textsweep.compose import config_dir
+    import textsweep.config.schema  # noqa: F401  (the schema and the resolvers conf/config.yaml uses)
+    from textsweep.config.paths import config_dir
 
     monkeypatch.setenv("TEXTSWEEP_HOME", str(tmp_path))
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):

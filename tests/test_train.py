@@ -47,10 +47,10 @@ def test_second_run_in_the_process_reads_the_cache_and_frees_the_first_model(com
     import gc
     import weakref
 
-    import textsweep.model
+    import textsweep.pipeline.model
 
-    built, build = [], textsweep.model.build_model
-    monkeypatch.setattr(textsweep.model, "build_model", lambda *a, **k: built.append(weakref.ref(m := build(*a, **k))) or m)
+    built, build = [], textsweep.pipeline.model.build_model
+    monkeypatch.setattr(textsweep.pipeline.model, "build_model", lambda *a, **k: built.append(weakref.ref(m := build(*a, **k))) or m)
     run_training(compose("experiment_name=cache", "tracking.log_model=false"))
     run_training(compose("experiment_name=cache", "tracking.log_model=false", "model=cnn_lstm", "model.units=4"))
     runs = sorted(runs_of(client, "cache"), key=lambda r: r.info.start_time)
@@ -135,7 +135,7 @@ def test_sigterm_ends_the_run_killed_not_finished(home, client):
 
 
 def test_secrets_are_redacted_from_params_and_config():
-    from textsweep.tracking import flatten, mask_secrets, redact
+    from textsweep.tracking.runs import flatten, mask_secrets, redact
 
     config = {"db": {"url": "postgresql://u:hunter2@h/db", "password": "hunter2", "api_key": "k-123"},
               "dataset": {"max_tokens": 5000}, "token": "t0k"}

@@ -57,7 +57,7 @@ def test_predict_and_explain_refuse_a_crafted_model_folder_without_unpickling_it
 # --- passwords -----------------------------------------------------------------------------------------
 
 def test_mask_secrets_covers_url_passwords_raw_at_query_strings_and_credential_keys():
-    from textsweep.masking import mask_secrets
+    from textsweep.config.masking import mask_secrets
 
     url = "postgresql+psycopg://bob:hun@ter2@db.example:5432/x"
     assert mask_secrets(url) == "postgresql+psycopg://bob:***@db.example:5432/x"
@@ -170,7 +170,7 @@ def test_a_sweep_killed_with_sigkill_and_restarted_at_once_reclaims_its_trial_an
 def test_workers_that_start_together_draw_distinct_values_and_one_worker_is_reproducible(tmp_path, name):
     import functools
 
-    from textsweep.study import make_sampler
+    from textsweep.sweeping.study import make_sampler
 
     sampler_class = {"tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler}[name]
 
@@ -201,7 +201,7 @@ def test_workers_that_start_together_draw_distinct_values_and_one_worker_is_repr
 # --- the dataset cache's sidecar ---------------------------------------------------------------------
 
 def test_a_tampered_cache_sidecar_is_detected_and_the_entry_rebuilt(compose, home, caplog):
-    from textsweep.data import load_dataset
+    from textsweep.pipeline.data import load_dataset
 
     cfg = compose()
     cache = home / "cache"
@@ -221,7 +221,7 @@ def test_a_tampered_cache_sidecar_is_detected_and_the_entry_rebuilt(compose, hom
 # --- CSV checks before training -------------------------------------------------------------------
 
 def _csv_data(compose, path: Path):
-    from textsweep.data import load_dataset
+    from textsweep.pipeline.data import load_dataset
 
     cfg = compose("dataset=csv", f"dataset.path={path}", "dataset.text_column=review", "dataset.label_column=sentiment")
     return load_dataset(cfg.dataset, cfg.trainer, 0, None)
@@ -295,8 +295,8 @@ def test_a_disk_full_while_the_store_is_created_leaves_no_half_made_store(cli, h
 def test_out_of_range_settings_are_one_line_config_errors(compose):
     import functools
 
-    from textsweep.study import make_pruner, make_sampler
-    from textsweep.validate import validate_config
+    from textsweep.sweeping.study import make_pruner, make_sampler
+    from textsweep.config.validate import validate_config
 
     for seed in (-1, 2**32):
         with pytest.raises(ConfigError, match=rf"seed={seed} is out of range"):
@@ -321,7 +321,7 @@ def test_misleading_lines_now_say_what_is_wrong(cli, home, tmp_path):
 
 
 def test_glove_files_with_nan_a_word2vec_header_or_tabs_are_named_for_what_they_are(tmp_path):
-    from textsweep.embedding import read_glove_file
+    from textsweep.pipeline.embedding import read_glove_file
 
     cases = {"nan": ("good 0.1 nan 0.3\nbad 0.1 0.2 0.3\n", "NaN or infinite value"),
              "inf": ("good 0.1 inf 0.3\n", "NaN or infinite value"),
@@ -346,7 +346,7 @@ def test_a_non_utf8_file_is_named_with_its_line():
     import io
 
     from textsweep.errors import TextsweepError
-    from textsweep.predict import _decoded_lines
+    from textsweep.commands.predict import _decoded_lines
 
     raw = io.BytesIO("a fine line\ncaf\xe9 au lait\n".encode("latin-1"))
     lines = _decoded_lines(raw, "reviews.txt")
@@ -388,7 +388,7 @@ def test_compare_on_a_read_only_store_is_one_line(cli, home, client, small_disk)
 
 
 def test_a_single_run_killed_with_sigkill_is_closed_by_the_next_command_on_its_store(home, client, compose):
-    from textsweep.tracking import open_experiment
+    from textsweep.tracking.runs import open_experiment
 
     command = [sys.executable, "-m", "textsweep", "train", *TINY, "trainer.epochs=200"]
     signal_mid_training(command, home, client, "textsweep", signal.SIGKILL, timeout=30)

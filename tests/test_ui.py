@@ -18,7 +18,7 @@ import mlflow
 import pytest
 
 from conftest import TINY, free_port, user_env
-from textsweep.compose import compose_config
+from textsweep.config.compose import compose_config
 from textsweep.train import run_training
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

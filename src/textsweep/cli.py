@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # Hydra raises instead of printing: we print one line
     argv = list(sys.argv[1:] if argv is None else argv)
-    from textsweep.masking import mask_logs
+    from textsweep.config.masking import mask_logs
 
     mask_logs()  # no log line of any command shows a password
     import logging
@@ -106,23 +106,23 @@ def _report(e: BaseException) -> int:
     from hydra.errors import HydraException
 
     if isinstance(e, HydraException):  # checked first: some of these are OSErrors too
-        from textsweep.hydra_errors import one_line
+        from textsweep.config.hydra_errors import one_line
 
-        from textsweep.masking import mask_secrets
+        from textsweep.config.masking import mask_secrets
 
         print(f"textsweep: error: {mask_secrets(one_line(e))}", file=sys.stderr)
         return 2
-    from textsweep.stores import disk_full
+    from textsweep.tracking.databases import disk_full
 
     if disk_full(e):  # whatever layer hit it (artifacts, the store, the cache): the run already ended FAILED
-        from textsweep.masking import mask_secrets
+        from textsweep.config.masking import mask_secrets
 
         first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
         print(f"textsweep: error: the disk is full ({mask_secrets(first)}): free space, or point TEXTSWEEP_HOME, "
               "tracking.uri or tracking.artifact_root elsewhere; a run it stopped ended FAILED", file=sys.stderr)
         return 2
     if "readonly database" in str(e).lower() or "read-only file system" in str(e).lower():
-        from textsweep.masking import mask_secrets
+        from textsweep.config.masking import mask_secrets
 
         first = next(line for line in str(e).splitlines() if "read" in line.lower())[:200]
         print(f"textsweep: error: the tracking store is read-only ({mask_secrets(first)}): make it writable, set "
@@ -163,11 +163,11 @@ def _dispatch(argv: list[str]) -> int:
         train_main()
         return 0
     if command == "sweep":
-        from textsweep.sweep_cli import main as sweep_main
+        from textsweep.commands.sweep import main as sweep_main
 
         return sweep_main(rest)
-    commands = {"predict": "textsweep.predict", "compare": "textsweep.compare", "promote": "textsweep.promote",
-                "explain": "textsweep.explain", "ui": "textsweep.ui", "dashboard": "textsweep.dashboard"}
+    commands = {"predict": "textsweep.commands.predict", "compare": "textsweep.commands.compare", "promote": "textsweep.commands.promote",
+                "explain": "textsweep.commands.explain", "ui": "textsweep.commands.ui", "dashboard": "textsweep.commands.dashboard"}
     if command in commands:
         import importlib
 

@@ -14,7 +14,7 @@ class TextsweepError(Exception):
     exit_code = EXIT_USAGE
 
     def __init__(self, message: str = "", *args):
-        from textsweep.masking import mask_secrets
+        from textsweep.config.masking import mask_secrets
 
         super().__init__(mask_secrets(str(message)), *args)  # a store URL in a message never shows its password
 

@@ -104,7 +104,7 @@ class TextClassifier:
         """One padded row as the model reads it: cut to its bucket's length under bucketing."""
         if self.buckets is None:
             return row
-        from textsweep.buckets import trim
+        from textsweep.pipeline.buckets import trim
 
         return trim(row, self.buckets.lengths[self.buckets.assign(row)[0]], self.buckets.padding)
 
@@ -123,10 +123,10 @@ def _texts(model_input) -> list[str]:
 def load_text_classifier(path: str) -> TextClassifier:
     import keras
 
-    import textsweep.ngrams  # noqa: F401  (registers the baseline's NgramBag layer for safe_mode loading)
+    import textsweep.pipeline.ngrams  # noqa: F401  (registers the baseline's NgramBag layer for safe_mode loading)
 
-    from textsweep.buckets import Buckets
-    from textsweep.vectorize import Vectorizer
+    from textsweep.pipeline.buckets import Buckets
+    from textsweep.pipeline.vectorize import Vectorizer
 
     with open(os.path.join(path, VECTORIZER_FILE)) as f:
         meta = json.load(f)

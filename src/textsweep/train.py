@@ -1,23 +1,22 @@
 """`textsweep train`: one run, as data flows through it.
 
 compose (Hydra) -> validate -> data -> embedding -> model -> fit -> evaluate -> track -> objective.
-Also `python -m textsweep.train`. `textsweep train -m model=lstm,cnn_lstm` is a Hydra multirun.
+Also `python -m textsweep train`. `textsweep train -m model=lstm,cnn_lstm` is a Hydra multirun.
 Everything a user can get wrong is checked before TensorFlow is imported and before an MLflow run exists.
 """
 
 import logging
 import os
-import sys
 import time
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-import textsweep.schema  # noqa: F401  (registers the structured config schema)
-from textsweep.compose import config_dir
+import textsweep.config.schema  # noqa: F401  (registers the structured config schema)
+from textsweep.config.paths import config_dir
 from textsweep.errors import Escalated, TextsweepError
 from textsweep.interrupts import signals_as_interrupt
-from textsweep.multirun import PARENT_ENV
+from textsweep.sweeping.multirun import PARENT_ENV
 
 log = logging.getLogger("textsweep")
 
@@ -35,12 +34,12 @@ def in_sweep(cfg: DictConfig) -> bool:
 
 def run_training(cfg: DictConfig) -> dict[str, float | str]:
     """Train, evaluate and track one run; returns its final metrics (val_accuracy is the objective) and run_id."""
-    from textsweep.baseline import baseline_config
-    from textsweep.data import load_dataset
-    from textsweep.embedding import build_embedding
+    from textsweep.config.baseline import baseline_config
+    from textsweep.pipeline.data import load_dataset
+    from textsweep.pipeline.embedding import build_embedding
     from textsweep.errors import ConfigError
-    from textsweep.tracking import home_dir, open_experiment
-    from textsweep.validate import is_ngram_model, validate_config
+    from textsweep.tracking.runs import home_dir, open_experiment
+    from textsweep.config.validate import is_ngram_model, validate_config
 
     if cfg.baseline:
         cfg = baseline_config(cfg)
@@ -60,7 +59,7 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
 
     import keras
 
-    from textsweep.model import build_model, compile_model, warn_off_cudnn
+    from textsweep.pipeline.model import build_model, compile_model, warn_off_cudnn
 
     started = time.perf_counter()
     freeze_imported_objects()
@@ -117,8 +116,8 @@ _imports_frozen = False
 
 def length_buckets(cfg: DictConfig, data, blocks: list[dict]):
     """trainer.bucketing: bucket lengths from the training split, never shorter than the model accepts."""
-    from textsweep.blocks import min_sequence_length
-    from textsweep.buckets import Buckets, sequence_lengths
+    from textsweep.config.blocks import min_sequence_length
+    from textsweep.pipeline.buckets import Buckets, sequence_lengths
 
     padding = cfg.dataset.padding
     return Buckets.from_lengths(sequence_lengths(data.x_train, padding), cfg.dataset.maxlen, cfg.trainer.buckets,
@@ -127,12 +126,14 @@ def length_buckets(cfg: DictConfig, data, blocks: list[dict]):
 
 def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict, buckets=None,
               not_applicable: list[str] = ()) -> dict[str, float]:
-    """The fit and the evaluation, with the MLflow run (textsweep.run_log) and the Optuna trial (a Keras
+    """The fit and the evaluation, with the MLflow run (textsweep.tracking.run_log) and the Optuna trial (a Keras
     callback) attached as hooks: begin, every epoch, end. Where the time goes is logged too: time_data_s,
     time_build_s, train_time_s, time_evaluate_s, time_log_s."""
-    from textsweep.fit import MlflowEpochLogger, OptunaPruning, early_stopping_monitor
-    from textsweep.run_log import log_begin, log_end, run_identity
-    from textsweep.tracking import log_metrics, mlflow_run
+    from textsweep.pipeline.fit import early_stopping_monitor
+    from textsweep.sweeping.keras_pruning import OptunaPruning
+    from textsweep.tracking.epoch_logger import MlflowEpochLogger
+    from textsweep.tracking.run_log import log_begin, log_end, run_identity
+    from textsweep.tracking.runs import log_metrics, mlflow_run
 
     trial = open_trial(cfg)
     run_name, tags = run_identity(cfg, data, buckets, not_applicable, trial, variant_label(cfg), hydra_overrides(),
@@ -172,7 +173,7 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
 def fit_and_score(model, data, cfg, callbacks: list, buckets, monitor: str | None, timings: dict):
     """Fit, then score validation (the fit's own last or restored epoch) and test. Knows nothing of MLflow or
     Optuna: they come in as callbacks. Returns (Fitted, the final metrics)."""
-    from textsweep.fit import evaluate_model, fit_model
+    from textsweep.pipeline.fit import evaluate_model, fit_model
 
     fitted = fit_model(model, data, cfg.trainer, callbacks, buckets, cfg.seed, monitor)
     started = time.perf_counter()
@@ -208,7 +209,7 @@ def model_not_kept(cfg, trial, final: dict) -> str | None:
         return f"a confirmation re-training of trial {cfg.optuna.confirm_of} (tracking.best_models_only)"
     if trial is None or cfg.optuna.keep_top_k is None:
         return None
-    from textsweep.objectives import metric_values
+    from textsweep.sweeping.objectives import metric_values
 
     values = metric_values(final, [cfg.optuna.objective])
     k = cfg.optuna.keep_top_k
@@ -222,7 +223,7 @@ def open_trial(cfg):
     if cfg.optuna.trial_number is None:
         return None
     from textsweep.errors import ConfigError
-    from textsweep.study import OBJECTIVES, ReopenedTrial
+    from textsweep.sweeping.study import OBJECTIVES, ReopenedTrial
 
     if cfg.optuna.objective not in OBJECTIVES:
         raise ConfigError(f"optuna.objective={cfg.optuna.objective!r} is not valid: use one of {', '.join(OBJECTIVES)}")
@@ -249,9 +250,3 @@ def main(cfg: DictConfig) -> dict[str, float]:
         # a single run: past Hydra's job wrapper (it would add "Error executing job ..."); textsweep.cli prints it, once
         raise Escalated(e) from None
 
-
-if __name__ == "__main__":  # `python -m textsweep.train ...` is `textsweep train ...`, errors printed the same way
-    from textsweep.cli import run
-
-    sys.argv = [sys.argv[0], "train", *sys.argv[1:]]
-    run()

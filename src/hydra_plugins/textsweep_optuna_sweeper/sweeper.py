@@ -3,7 +3,7 @@
 It takes hydra-optuna-sweeper's configuration (the hydra/sweeper/sampler group, direction, params,
 custom_search_space, max_failure_rate, ...) and sweeps any Hydra app that returns a float, or a list for a
 multi-objective study, writing optimization_results.yaml as the official plugin does. Any app can prune
-through textsweep.pruning.
+through textsweep.sweeping.pruning.
 
 textsweep's own app (its config has the `optuna:` trial node) gets more: each job reopens its own trial from
 the shared storage (study name + trial number), so pruning works with any launcher; studies persist, and
@@ -40,7 +40,7 @@ class OptunaSweeper(Sweeper):
                  pruner=None, objective="val_accuracy", timeout=None, max_retries=1, heartbeat_interval=10,
                  enqueue_baseline=True, baseline=True, confirm=None):
         super().__init__()
-        from textsweep.objectives import as_list
+        from textsweep.sweeping.objectives import as_list
 
         self.sampler = sampler  # a partial of the sampler class (hydra/sweeper/sampler), completed per study
         self.pruner_spec = _plain(pruner) or {"name": "none"}
@@ -112,8 +112,8 @@ class OptunaSweeper(Sweeper):
             self.extender = _custom_search_space(self.custom_search_space)
 
     def _sampler(self, space, trials_so_far: int):
-        from textsweep.search_space import grid_points
-        from textsweep.study import make_sampler, sampler_target
+        from textsweep.sweeping.search_space import grid_points
+        from textsweep.sweeping.study import make_sampler, sampler_target
 
         grid = grid_points(space) if sampler_target(self.sampler).endswith("GridSampler") else None
         return make_sampler(self.sampler, trials_so_far, grid)
@@ -152,14 +152,14 @@ class OptunaSweeper(Sweeper):
     # --- any Hydra app -------------------------------------------------------------------------------------------
 
     def _sweep_any_app(self, arguments: List[str]) -> Any:
-        """hydra-optuna-sweeper's behaviour, on Optuna 5, with pruning through textsweep.pruning."""
+        """hydra-optuna-sweeper's behaviour, on Optuna 5, with pruning through textsweep.sweeping.pruning."""
         import optuna
 
-        from textsweep import pruning
-        from textsweep.objectives import directions_for_any_app, write_results
-        from textsweep.search_space import parse_search_space
-        from textsweep.stores import absolute_sqlite_url
-        from textsweep.study import PRUNER_ATTR, make_pruner, open_storage, quiet_optuna
+        from textsweep.sweeping import pruning
+        from textsweep.sweeping.objectives import directions_for_any_app, write_results
+        from textsweep.sweeping.search_space import parse_search_space
+        from textsweep.tracking.databases import absolute_sqlite_url
+        from textsweep.sweeping.study import PRUNER_ATTR, make_pruner, open_storage, quiet_optuna
 
         self._check()
         self.directions = directions_for_any_app(self.direction_spec)
@@ -206,8 +206,8 @@ class OptunaSweeper(Sweeper):
         """Tell the trial's outcome; False when it failed."""
         import optuna
 
-        from textsweep.objectives import values_of
-        from textsweep.pruning import PRUNED_ATTR
+        from textsweep.sweeping.objectives import values_of
+        from textsweep.sweeping.pruning import PRUNED_ATTR
         from textsweep.private_api import job_error, storage_of, trial_id_of
 
         error = None if result.status == JobStatus.COMPLETED else job_error(result)
@@ -238,7 +238,7 @@ class OptunaSweeper(Sweeper):
     # --- textsweep's app ----------------------------------------------------------------------------------------
 
     def _check_textsweep(self) -> None:
-        from textsweep.objectives import objectives_and_directions
+        from textsweep.sweeping.objectives import objectives_and_directions
 
         self._check()
         self.objectives, self.directions = objectives_and_directions(self.objectives, self.direction_spec)
@@ -252,9 +252,9 @@ class OptunaSweeper(Sweeper):
     def _open_study(self, space):
         import optuna
 
-        from textsweep.pareto import OBJECTIVES_ATTR
-        from textsweep.study import PRUNER_ATTR, make_pruner, open_storage, resolve_storage_url
-        from textsweep.tracking import home_dir
+        from textsweep.sweeping.pareto import OBJECTIVES_ATTR
+        from textsweep.sweeping.study import PRUNER_ATTR, make_pruner, open_storage, resolve_storage_url
+        from textsweep.tracking.runs import home_dir
 
         self.storage_url = resolve_storage_url(self.storage, home_dir(self.config))
         self.name = self.study_name or self.config.experiment_name
@@ -289,15 +289,15 @@ class OptunaSweeper(Sweeper):
     def _sweep(self, arguments: List[str]) -> Any:
         import optuna
 
-        from textsweep.search_space import parse_search_space
+        from textsweep.sweeping.search_space import parse_search_space
 
         self._check_textsweep()
-        from textsweep.sweep_steps import check_space
+        from textsweep.sweeping.steps import check_space
 
         space = parse_search_space(self.params, arguments, allow_empty=self.extender is not None)
         check_space(self, space)
         study = self._open_study(space)
-        from textsweep.sweep_steps import warn_if_settings_changed
+        from textsweep.sweeping.steps import warn_if_settings_changed
 
         warn_if_settings_changed(study, self.config, space)
         before = len(study.trials)
@@ -310,7 +310,7 @@ class OptunaSweeper(Sweeper):
         tracker = SweepTracker(self.config, self.name, self)
         tracker.start(space)
         tracker.close_runs_of_dead_trials(study)
-        from textsweep.sweep_steps import train_baseline_once
+        from textsweep.sweeping.steps import train_baseline_once
 
         if self.baseline:
             train_baseline_once(self, study, space, tracker)
@@ -351,7 +351,7 @@ class OptunaSweeper(Sweeper):
             tracker.finish(study, status="FAILED")
             raise
         ran = [t for t in study.get_trials(deepcopy=False) if t.number in asked and t.state.name in ("COMPLETE", "PRUNED")]
-        from textsweep.sweep_steps import confirm_winner, print_summary
+        from textsweep.sweeping.steps import confirm_winner, print_summary
 
         if ran and self.confirm.get("top_k"):
             try:
@@ -362,7 +362,7 @@ class OptunaSweeper(Sweeper):
         tracker.finish(study, status="FINISHED")
         if not ran:
             raise SweepFailed(f"all {done} trial(s) of study {self.name!r} failed: see `textsweep sweep status` and the FAILED runs in MLflow")
-        from textsweep.objectives import write_results
+        from textsweep.sweeping.objectives import write_results
 
         write_results(study, self.config.hydra.sweep.dir)
         print_summary(self, study, tracker, done, time.monotonic() - started)
@@ -386,7 +386,7 @@ class OptunaSweeper(Sweeper):
         key, _, value = override.partition("=")
         name = key.lstrip("+~")
         if name not in self._groups:
-            from textsweep.sweep_steps import group_options
+            from textsweep.sweeping.steps import group_options
 
             self._groups[name] = bool(group_options(self.hydra_context.config_loader, name))
         if self._groups[name] or value[:1] in "[{" or "(" in value:
@@ -412,7 +412,7 @@ class OptunaSweeper(Sweeper):
 
     def context_overrides(self, parent_run_id: str) -> list[str]:
         """What tells a job it belongs to this sweep: the study, the parent run, the objective."""
-        from textsweep.search_space import override_value
+        from textsweep.sweeping.search_space import override_value
 
         return [f"optuna.storage={override_value(self.storage_url)}", f"optuna.study_name={override_value(self.name)}",
                 f"optuna.parent_run_id={parent_run_id}", f"optuna.objective={self.objective}",
@@ -424,7 +424,7 @@ class OptunaSweeper(Sweeper):
 
     def _record(self, study, trial, result) -> tuple[str, str] | None:
         """Tell the trial's outcome; (reason, message) when it failed."""
-        from textsweep.objectives import metric_values
+        from textsweep.sweeping.objectives import metric_values
 
         if result.status == JobStatus.COMPLETED:
             metrics = result.return_value or {}
@@ -455,8 +455,8 @@ class SweepTracker:
 
     def start(self, space) -> None:
         from textsweep.reclaim import OWNER, current_owner
-        from textsweep.study import sampler_target
-        from textsweep.tracking import log_params, open_experiment
+        from textsweep.sweeping.study import sampler_target
+        from textsweep.tracking.runs import log_params, open_experiment
 
         self.client, self.experiment_id = open_experiment(self.config)  # closes the runs of dead local owners
         self.started = time.monotonic()  # for the ETA on a terminal
@@ -493,7 +493,7 @@ class SweepTracker:
         return {f"trials_{s.lower()}": states.count(s) for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")}
 
     def progress(self, study, done: int, total: int) -> None:
-        from textsweep.tracking import log_metrics
+        from textsweep.tracking.runs import log_metrics
 
         counts = self.counts(study)
         metrics = dict(counts)
@@ -505,12 +505,12 @@ class SweepTracker:
         log_metrics(self.client, self.run_id, metrics, step=done)
         log.info("trial %d/%d done: best %s=%s (trial %s), %d pruned, %d failed", done, total, self.sweeper.objective,
                  f"{best.value:.4f}" if best else "-", best.number if best else "-", counts["trials_pruned"], counts["trials_fail"])
-        from textsweep.sweep_progress import show
+        from textsweep.sweeping.progress import show
 
         show(done, total, time.monotonic() - self.started, best.value if best else None, self.sweeper.objective)
 
     def finish(self, study, status: str) -> None:
-        from textsweep.sweep_report import log_sweep_report
+        from textsweep.sweeping.report import log_sweep_report
 
         try:
             best = _best(study)
@@ -534,7 +534,7 @@ class SweepTracker:
 
 def _sampled(trial) -> list[str]:
     """A trial's values as overrides: the search space's and those custom_search_space suggested."""
-    from textsweep.search_space import override_value
+    from textsweep.sweeping.search_space import override_value
 
     return [f"{key}={override_value(value)}" for key, value in trial.params.items()]
 
@@ -592,7 +592,7 @@ def _tell_failed(study, trial, reason: str, message: str) -> None:
 
 
 def _mask(url: str) -> str:
-    from textsweep.tracking import mask_secrets
+    from textsweep.tracking.runs import mask_secrets
 
     return mask_secrets(url)
 

@@ -1,0 +1,217 @@
+"""`textsweep sweep NAME [--n-trials N] [--timeout S] [overrides]` and `textsweep sweep status NAME`.
+
+A sweep is a definition in sweeps/NAME.yaml run through Hydra: `textsweep sweep imdb_lstm` is
+`textsweep train -m +sweeps=imdb_lstm`. One invocation adds --n-trials trials to the persistent study,
+which is what a scheduled job runs. Exit status: 0 when trials ran (pruned ones included), 2 for a
+configuration or storage error, 1 when every trial failed.
+"""
+
+import sys
+from pathlib import Path
+
+from textsweep.errors import ConfigError
+
+USAGE = """usage: textsweep sweep NAME [--n-trials N] [--timeout SECONDS] [hydra overrides...]
+       textsweep sweep status NAME [--format table|md|csv|json] [--storage URL]   (--help for more)
+       textsweep sweep list"""
+
+
+def sweeps_dirs() -> list[Path]:
+    """Where sweep definitions are looked up, in order: the project's own sweeps/, then textsweep's."""
+    from textsweep.config.paths import shipped_sweeps_dir, user_sweeps_dir
+
+    return [d for d in (user_sweeps_dir(), shipped_sweeps_dir()) if d is not None]
+
+
+def available() -> list[str]:
+    return sorted({p.stem for d in sweeps_dirs() for p in d.glob("*.yaml")})
+
+
+def _check_name(name: str) -> None:
+    if name not in available():
+        where = " and ".join(str(d) for d in sweeps_dirs())
+        raise ConfigError(f"no sweep named {name!r} in {where}: use one of {', '.join(available())}, "
+                          f"or write sweeps/{name}.yaml in your project folder")
+
+
+def _split_options(args: list[str]) -> tuple[list[str], list[str]]:
+    """--n-trials/--timeout become Hydra overrides; the rest pass through."""
+    overrides, rest = [], []
+    it = iter(args)
+    for arg in it:
+        for flag, key in (("--n-trials", "hydra.sweeper.n_trials"), ("--timeout", "hydra.sweeper.timeout")):
+            if arg == flag or arg.startswith(flag + "="):
+                value = arg.split("=", 1)[1] if "=" in arg else next(it, None)
+                if value is None:
+                    raise ConfigError(f"{flag} needs a value, e.g. {flag} 10")
+                overrides.append(f"{key}={value}")
+                break
+        else:
+            rest.append(arg)
+    return overrides, rest
+
+
+def sweep_file(path: str) -> str:
+    """`textsweep sweep path/to/my_sweep.yaml`: a sweep definition anywhere, run as +sweeps=<its name> from a
+    private copy that the user-sweeps resolver puts first on Hydra's search path. Returns the name."""
+    import atexit
+    import os
+    import shutil
+    import tempfile
+
+    from textsweep.config.paths import SWEEP_FILE_ROOT_ENV
+
+    source = Path(path)
+    if not source.is_file():
+        raise ConfigError(f"sweep file {path} does not exist: give a sweeps/*.yaml path or a sweep name ({', '.join(available())})")
+    root = Path(tempfile.mkdtemp(prefix="textsweep-sweep-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    (root / "sweeps").mkdir()
+    shutil.copyfile(source, root / "sweeps" / f"{source.stem}.yaml")
+    os.environ[SWEEP_FILE_ROOT_ENV] = str(root)  # launchers' worker processes inherit it
+    return source.stem
+
+
+def run_sweep(name: str, args: list[str]) -> int:
+    if name.endswith((".yaml", ".yml")) or "/" in name:
+        name = sweep_file(name)
+    _check_name(name)
+    options, overrides = _split_options(args)
+    sys.argv = ["textsweep sweep", "-m", f"+sweeps={name}", *options, *overrides]
+    from textsweep.train import main as train_main
+
+    train_main()
+    return 0
+
+
+STATUS_USAGE = """usage: textsweep sweep status NAME [--format table|md|csv|json] [--storage URL] [hydra overrides...]
+
+The trials of a study as a table: number, state, params, value, epochs, duration; then the best trial
+and the last failures. NAME is a shipped sweep (sweeps/NAME.yaml: its storage and study name) or any
+study in the storage (default: mlruns/optuna.db under $TEXTSWEEP_HOME or the current folder).
+Read-only: a missing storage is reported, never created.
+
+  --format F     table (default), md, csv or json: the trials table only, for scripts
+  --storage URL  an Optuna storage URL, e.g. postgresql://host/db (default: the sweep's, else the local one)"""
+
+
+def _status_options(args: list[str]) -> tuple[str, str | None, list[str]]:
+    fmt, storage, rest = "table", None, []
+    it = iter(args)
+    for arg in it:
+        for flag in ("--format", "--storage"):
+            if arg == flag or arg.startswith(flag + "="):
+                value = arg.split("=", 1)[1] if "=" in arg else next(it, None)
+                if value is None:
+                    raise ConfigError(f"{flag} needs a value (textsweep sweep status --help)")
+                if flag == "--format":
+                    fmt = value
+                else:
+                    storage = value
+                break
+        else:
+            rest.append(arg)
+    if fmt not in STATUS_FORMATS:
+        raise ConfigError(f"--format {fmt!r} is not valid: use one of {', '.join(STATUS_FORMATS)}")
+    return fmt, storage, rest
+
+
+STATUS_FORMATS = ("table", "md", "csv", "json")
+
+
+def _where_study(name: str, storage: str | None, overrides: list[str]) -> tuple[str, str, str]:
+    """(storage url, study name, objective): a shipped sweep's settings, else any study by name."""
+    import os
+
+    from textsweep.sweeping.study import resolve_storage_url
+
+    if name in available():
+        from textsweep.config.compose import compose_config
+        from textsweep.tracking.runs import home_dir
+
+        cfg = compose_config([f"+sweeps={name}", *overrides], return_hydra_config=True)
+        sweeper = cfg.hydra.sweeper
+        url = resolve_storage_url(storage or sweeper.storage, home_dir(cfg))
+        return url, sweeper.study_name or cfg.experiment_name, sweeper.objective
+    if overrides:
+        raise ConfigError(f"{name!r} is not a shipped sweep, so overrides ({' '.join(overrides)}) do not apply: "
+                          "pass --storage URL for a study elsewhere")
+    home = Path(os.environ.get("TEXTSWEEP_HOME", ".")).expanduser().resolve()
+    return resolve_storage_url(storage, home), name, "value"
+
+
+def status(name: str, args: list[str]) -> int:
+    import optuna
+
+    from textsweep.tracking.readonly import optuna_storage_exists, where
+    from textsweep.sweeping.study import open_storage, quiet_optuna
+
+    fmt, storage, overrides = _status_options(args)
+    url, study_name, objective = _where_study(name, storage, overrides)
+    hint = f"textsweep sweep {name}" if name in available() else "textsweep sweep NAME, or textsweep train -m ..."
+    if not optuna_storage_exists(url):
+        print(f"study {study_name!r}: no trials yet: no Optuna storage at {where(url)} (run: {hint})")
+        return 0
+    quiet_optuna()
+    try:
+        study = optuna.load_study(study_name=study_name, storage=open_storage(url))
+    except KeyError:
+        names = [s.study_name for s in optuna.get_all_study_summaries(open_storage(url), include_best_trial=False)]
+        print(f"study {study_name!r}: no trials yet in {where(url)} (run: {hint})"
+              + (f"; its studies: {', '.join(names)}" if names else ""))
+        return 0
+    trials = study.get_trials(deepcopy=False)
+    from textsweep.sweeping.report import trial_records
+
+    records = trial_records(trials)
+    from textsweep.rendering.tables import render_records
+
+    if fmt != "table":
+        print(render_records(records, fmt))
+        return 0
+    counts = {s: sum(t.state.name == s for t in trials) for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")}
+    print(f"study {study_name} ({len(trials)} trials): " + ", ".join(f"{n.lower()} {c}" for n, c in counts.items())
+          + f"  [{where(url)}]")
+    if records:
+        print(render_records(records, "table"))
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    from textsweep.sweeping.pareto import front_lines, is_multi_objective
+
+    if complete and is_multi_objective(study):
+        print("\n".join(front_lines(study)))
+    elif complete:
+        best = study.best_trial
+        print(f"best {objective} = {best.value:.4f} (trial {best.number})")
+        for key, value in best.params.items():
+            print(f"  {key} = {value}")
+        from textsweep.config.baseline import gap_line
+        from textsweep.sweeping.steps import baseline_of
+
+        baseline = baseline_of(study)
+        line = gap_line(best.value, (baseline or {}).get("value"), objective, study.direction.name == "MAXIMIZE")
+        if line:
+            print(line)
+        if "mlflow_run_id" in best.user_attrs:
+            print(f"MLflow run of the best trial: {best.user_attrs['mlflow_run_id']} (model: runs:/{best.user_attrs['mlflow_run_id']}/model)")
+    failed = [t for t in trials if t.state.name == "FAIL"]
+    for t in failed[-3:]:
+        print(f"failed trial {t.number}: {t.user_attrs.get('fail_reason', '?')}: {t.user_attrs.get('fail_message', '')[:200]}")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] in ("-h", "--help"):
+        print(USAGE)
+        print("sweeps: " + ", ".join(available()))
+        return 0
+    if argv[0] == "list":
+        print("\n".join(available()))
+        return 0
+    if argv[0] == "status":
+        if len(argv) >= 2 and argv[1] in ("-h", "--help") or "--help" in argv[2:] or "-h" in argv[2:]:
+            print(STATUS_USAGE)
+            return 0
+        if len(argv) < 2:
+            raise ConfigError("textsweep sweep status needs a sweep or study name: " + ", ".join(available()))
+        return status(argv[1], argv[2:])
+    return run_sweep(argv[0], argv[1:])

@@ -1,0 +1,51 @@
+"""The built-in linear baseline: a TF-IDF bag of uni- and bigrams into one linear layer (model preset bag_of_ngrams).
+
+Trained by the same pipeline, on the same split, and logged like any run (tag textsweep.role=baseline),
+so every comparison can say whether a neural model earned its cost. `textsweep train baseline=true` trains
+it on any config's data; a sweep trains it once per study and reports its trials against it.
+"""
+
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+PRESET = "bag_of_ngrams"
+# A linear model over sparse n-gram features converges in a few epochs at Adam 0.01 (RT snippets: the same
+# validation accuracy in 4 epochs as in 10 at Keras's 0.001); the config's own rate suits the neural models.
+LEARNING_RATE = 0.01
+ROLE_TAG = "textsweep.role"
+VALUE_ATTR = "textsweep.baseline"  # study user attribute: {"value", "run_id", "test_accuracy"}
+
+
+def baseline_config(cfg: DictConfig) -> DictConfig:
+    """cfg with its model replaced by the baseline preset; dataset, split and trainer stay as they are.
+
+    Replaced whole, not overridden: a sweep file may have rewritten model.blocks, which an override of the
+    `model` group would not undo."""
+    from textsweep.config.paths import config_dir
+
+    preset = OmegaConf.load(f"{config_dir()}/model/{PRESET}.yaml")
+    out = cfg.copy()
+    with open_dict(out):
+        for key in list(out.model.keys()):
+            if key == "wide":
+                out.model.wide = 0  # the baseline is the bag alone
+            elif key not in ("name", "blocks"):
+                out.model[key] = None
+        out.model.merge_with(preset)
+        out.run_name = out.run_name or "baseline"
+        out.trainer.optimizer, out.trainer.learning_rate = "adam", LEARNING_RATE
+    return out
+
+
+def gap_line(best: float, baseline: float | None, metric: str = "val_accuracy", maximize: bool = True) -> str | None:
+    """One plain sentence: how far the best trial is above or below the baseline, in points."""
+    if baseline is None:
+        return None
+    gap = (best - baseline) * (100 if "accuracy" in metric else 1)
+    better = gap > 0 if maximize else gap < 0
+    unit = " points" if "accuracy" in metric else ""
+    if abs(gap) < 1e-9:
+        return f"the best trial ties the linear baseline ({metric} {baseline:.4f})"
+    if better:
+        return f"the best trial beats the linear baseline by {abs(gap):.2f}{unit} of {metric} ({best:.4f} vs {baseline:.4f})"
+    return (f"the linear baseline wins: it beats the best trial by {abs(gap):.2f}{unit} of {metric} "
+            f"({baseline:.4f} vs {best:.4f}); widen the search (presets, embedding, learning rate) or keep the baseline")

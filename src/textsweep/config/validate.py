@@ -1,0 +1,178 @@
+"""Value checks on a composed config, before any data is read or TensorFlow imported.
+
+Types and key names are enforced by the schema at compose time; this module checks ranges, choices,
+files and the model's block list, and raises ConfigError with one line: the key, the value, the fix.
+"""
+
+import re
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from textsweep.config.blocks import CELLS, NGRAM_WEIGHTINGS, REDUCTIONS, check_blocks
+from textsweep.errors import ConfigError
+
+DATASETS = ("imdb", "csv", "text_dir", "synthetic")
+EMBEDDINGS = ("learned", "glove")
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+KNOBS = ("units", "dropout", "recurrent_dropout", "input_dropout", "filters", "kernel_size", "pool_size", "cell", "bidirectional", "reduce",
+         "ngrams", "weighting")
+
+
+def _choice(key: str, value, choices) -> None:
+    if value not in choices:
+        raise ConfigError(f"{key}={value!r} is not valid: use one of {', '.join(map(str, choices))}")
+
+
+def _at_least(key: str, value, low) -> None:
+    if value is None or value < low:
+        raise ConfigError(f"{key}={value!r} must be >= {low}")
+
+
+def _fraction(key: str, value, example: float) -> None:
+    if value is None or not 0 < value < 1:
+        raise ConfigError(f"{key}={value!r} is out of range: use a fraction in (0, 1), e.g. {key}={example}")
+
+
+def check_seed(seed, key: str) -> None:
+    """NumPy, Keras and Optuna take seeds in [0, 2**32): anything else fails deep inside them; say so in one line."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**32):
+        raise ConfigError(f"{key}={seed} is out of range: use an integer in [0, 4294967295], e.g. {key}=42")
+
+
+def validate_config(cfg: DictConfig, in_sweep: bool = False) -> list[str]:
+    """Raises ConfigError on the first bad value. Returns the model knobs that are set but that the preset does
+    not use: an error in a single run, but in a sweep that chooses among presets a knob may apply to only some
+    of them, so there they are returned (the run logs them as not applicable) instead."""
+    check_seed(cfg.seed, "seed")
+    check_seed(cfg.dataset.get("split_seed"), "dataset.split_seed")
+    _validate_dataset(cfg.dataset)
+    uses_embedding = not is_ngram_model(cfg.model)
+    if uses_embedding:
+        _validate_embedding(cfg.embedding)
+    not_applicable = _validate_model(cfg, in_sweep)
+    if cfg.model.wide < 0:
+        raise ConfigError(f"model.wide={cfg.model.wide} must be >= 0 (units of the n-gram bag beside the blocks; 0 = off)")
+    if not uses_embedding and cfg.model.wide:
+        raise ConfigError(f"model.wide={cfg.model.wide} adds an n-gram bag beside a neural model; the preset "
+                          f"'{cfg.model.name}' is one already: drop model.wide")
+    if cfg.model.wide and cfg.dataset.maxlen < 2:
+        raise ConfigError(f"model.wide needs texts of at least 2 tokens for its bigrams: raise dataset.maxlen={cfg.dataset.maxlen}")
+    if not uses_embedding and cfg.dataset.maxlen < (cfg.model.ngrams or 1):
+        raise ConfigError(f"dataset.maxlen={cfg.dataset.maxlen} is shorter than model.ngrams={cfg.model.ngrams}: the n-gram "
+                          f"baseline needs texts of at least {cfg.model.ngrams} tokens; raise dataset.maxlen")
+    _validate_trainer(cfg.trainer)
+    return not_applicable
+
+
+def is_ngram_model(model: DictConfig) -> bool:
+    """A preset that reads token ids as a bag of n-grams (the linear baseline) and has no embedding."""
+    blocks = model.blocks
+    return bool(blocks) and blocks[0].get("type") == "ngram_bag"
+
+
+def unused_knobs(model: DictConfig) -> list[str]:
+    """Knobs set to a value that none of the preset's blocks references (${model.<knob>})."""
+    raw_blocks = str(OmegaConf.to_container(model.blocks, resolve=False))
+    return [knob for knob in KNOBS if model[knob] is not None and f"${{model.{knob}}}" not in raw_blocks]
+
+
+def _validate_dataset(d: DictConfig) -> None:
+    _choice("dataset.name", d.name, DATASETS)
+    _at_least("dataset.max_tokens", d.max_tokens, 3)
+    _at_least("dataset.maxlen", d.maxlen, 1)
+    _choice("dataset.padding", d.padding, ("pre", "post"))
+    _choice("dataset.truncating", d.truncating, ("pre", "post"))
+    _fraction("dataset.test_split", d.test_split, 0.2)
+    if d.name in ("csv", "text_dir"):
+        if not d.path:
+            what = "a CSV file" if d.name == "csv" else "a folder with train/ and test/ (the aclImdb layout)"
+            raise ConfigError(f"dataset.path is not set: point it at {what}, e.g. dataset.path=data/reviews.csv")
+        path = Path(d.path).expanduser()
+        if not path.exists():
+            raise ConfigError(f"dataset.path={d.path} does not exist: check the path (relative paths start at {Path.cwd()})")
+        if d.name == "csv" and not path.is_file():
+            raise ConfigError(f"dataset.path={d.path} is not a file: dataset=csv reads one CSV file")
+        if d.name == "text_dir" and not path.is_dir():
+            raise ConfigError(f"dataset.path={d.path} is not a folder: dataset=text_dir reads the aclImdb layout")
+    if d.name == "csv" and d.text_column == d.label_column:
+        raise ConfigError(f"dataset.text_column and dataset.label_column are both {d.text_column!r}: name two different columns")
+    if d.name == "synthetic":
+        _at_least("dataset.num_samples", d.num_samples, 20)
+        _at_least("dataset.min_words", d.min_words, 4)
+        if d.max_words < d.min_words:
+            raise ConfigError(f"dataset.max_words={d.max_words} is below dataset.min_words={d.min_words}: raise it")
+    if d.sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", d.sha256):
+        raise ConfigError(f"dataset.sha256={d.sha256!r} is not a SHA-256 hex digest (64 hex characters)")
+
+
+def _validate_embedding(e: DictConfig) -> None:
+    _choice("embedding.name", e.name, EMBEDDINGS)
+    _at_least("embedding.dim", e.dim, 1)
+    _choice("embedding.oov_init", e.oov_init, ("zeros", "random"))
+    _choice("embedding.source", e.source, ("file", "kumo"))
+    if e.name == "glove" and e.source == "file":
+        if not e.path:
+            raise ConfigError(
+                "embedding.path is not set: point it at a GloVe text file (e.g. glove.6B.100d.txt), "
+                "or use embedding.source=kumo with the offline package (installed with textsweep)"
+            )
+        if not Path(e.path).expanduser().is_file():
+            raise ConfigError(f"embedding.path={e.path} does not exist: download GloVe (glove.6B.zip) and point at the .txt file")
+
+
+def check_knob(knob: str, value) -> None:
+    """What a model knob accepts. The same rule checks a run's config and the bounds and choices of a sweep's
+    search space (before any trial runs)."""
+    key = f"model.{knob}"
+    if value is None:
+        return
+    if knob in ("units", "filters", "kernel_size", "pool_size"):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{key}={value!r} must be >= 1 (an integer)")
+    elif knob in ("dropout", "recurrent_dropout", "input_dropout"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
+            raise ConfigError(f"{key}={value!r} is out of range: use a rate in [0, 1), e.g. {key}=0.2")
+    else:
+        allowed = {"cell": CELLS, "reduce": REDUCTIONS, "weighting": NGRAM_WEIGHTINGS, "ngrams": (1, 2, 3),
+                   "bidirectional": (True, False)}[knob]
+        if value not in allowed or isinstance(value, bool) != isinstance(allowed[0], bool):
+            shown = ", ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in allowed)
+            raise ConfigError(f"{key}={value!r} is not valid: use one of {shown}")
+
+
+def _validate_model(cfg: DictConfig, in_sweep: bool) -> list[str]:
+    m = cfg.model
+    for knob in KNOBS:
+        check_knob(knob, m[knob])
+    unused = unused_knobs(m)
+    if unused and not in_sweep:
+        knob = unused[0]
+        raise ConfigError(
+            f"model.{knob}={m[knob]} is not used by the model preset '{m.name}': its blocks do not reference "
+            f"${{model.{knob}}}; drop the override or pick a preset that has it"
+        )
+    blocks = OmegaConf.to_container(m.blocks, resolve=True)
+    check_blocks(blocks, cfg.dataset.maxlen)
+    if cfg.trainer.bucketing and any(b["type"] == "flatten" for b in blocks):
+        raise ConfigError(
+            f"trainer.bucketing=true needs a model without a flatten block (its output size depends on the sequence "
+            f"length), and preset '{m.name}' has one: use global_max_pool/global_avg_pool or trainer.bucketing=false"
+        )
+    return unused
+
+
+def _validate_trainer(t: DictConfig) -> None:
+    _choice("trainer.optimizer", t.optimizer, OPTIMIZERS)
+    if t.learning_rate is not None and not t.learning_rate > 0:
+        raise ConfigError(f"trainer.learning_rate={t.learning_rate!r} must be > 0 (or null for the optimizer's default)")
+    _at_least("trainer.epochs", t.epochs, 1)
+    _at_least("trainer.batch_size", t.batch_size, 1)
+    _at_least("trainer.buckets", t.buckets, 1)
+    if not t.validate_on_test:
+        _fraction("trainer.validation_split", t.validation_split, 0.2)
+    if t.verbose is not None:
+        _choice("trainer.verbose", t.verbose, (0, 1, 2))
+    if t.early_stopping.monitor is not None:
+        _choice("trainer.early_stopping.monitor", t.early_stopping.monitor, ("val_loss", "val_accuracy", "loss", "accuracy"))
+    _at_least("trainer.early_stopping.patience", t.early_stopping.patience, 0)

@@ -1,0 +1,255 @@
+"""The data stage: a dataset config in, a TextData (padded id arrays for train/val/test) out, cached on disk.
+
+Validation always comes from the training data (trainer.validation_split); the test split is scored once
+at the end. The tutorials' protocol (test as validation) is available only as trainer.validate_on_test.
+Cache entries are keyed by a hash of everything that shapes the arrays and checked by SHA-256 on load:
+a corrupted entry is rebuilt, never used.
+"""
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from omegaconf import DictConfig, OmegaConf
+
+from textsweep.pipeline.datasets import Corpus, sha256_of
+from textsweep.errors import DataError
+from textsweep.pipeline.vectorize import Vectorizer, pad
+
+log = logging.getLogger(__name__)
+CACHE_FORMAT = 1
+ARRAYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
+
+
+@dataclass
+class TextData:
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: list[str]
+    vectorizer: Vectorizer
+    fingerprint: str  # hash of the arrays: two runs with equal fingerprints saw the same data
+    validation_protocol: str  # "holdout" | "test_as_validation"
+    from_cache: bool = False
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.vectorizer.size
+
+
+def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (kept, held out): `fraction` of each class held out, at least one where a class has two."""
+    rng = np.random.default_rng(seed)
+    kept, held = [], []
+    for cls in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == cls))
+        n_held = int(round(len(idx) * fraction))
+        if len(idx) >= 2:
+            n_held = min(max(n_held, 1), len(idx) - 1)
+        held.append(idx[:n_held])
+        kept.append(idx[n_held:])
+    return np.sort(np.concatenate(kept)), np.sort(np.concatenate(held))
+
+
+def _read_source(d: DictConfig, seed: int) -> Corpus:
+    if d.name == "imdb":
+        from textsweep.pipeline.datasets.imdb import load_imdb
+        return load_imdb(d)
+    if d.name == "csv":
+        from textsweep.pipeline.datasets.csv_file import load_csv
+        return load_csv(d)
+    if d.name == "text_dir":
+        from textsweep.pipeline.datasets.text_dir import load_text_dir
+        return load_text_dir(d)
+    from textsweep.pipeline.datasets.synthetic import load_synthetic
+    return load_synthetic(d, seed)
+
+
+def _take(items: list, idx: np.ndarray) -> list:
+    return [items[i] for i in idx]
+
+
+@dataclass
+class Splits:
+    """The texts (or id sequences) of each split, before vectorisation."""
+    train: list
+    y_train: np.ndarray
+    val: list
+    y_val: np.ndarray
+    test: list
+    y_test: np.ndarray
+    protocol: str  # "holdout" | "test_as_validation"
+
+
+def split_corpus(corpus: Corpus, d: DictConfig, trainer: DictConfig, seed: int) -> Splits:
+    """Test split (the source's own, or seeded and stratified), then validation from the training data."""
+    train, y_train, test, y_test = corpus.train, corpus.train_labels, corpus.test, corpus.test_labels
+    if test is None:
+        keep, held = stratified_split(y_train, d.test_split, seed)
+        train, y_train, test, y_test = _take(train, keep), y_train[keep], _take(train, held), y_train[held]
+    if trainer.validate_on_test:
+        return Splits(train, y_train, test, y_test, test, y_test, "test_as_validation")
+    keep, held = stratified_split(y_train, trainer.validation_split, seed + 1)
+    splits = Splits(_take(train, keep), y_train[keep], _take(train, held), y_train[held], test, y_test, "holdout")
+    check_splits(splits, corpus.class_names)
+    return splits
+
+
+def check_splits(splits: Splits, class_names: list[str]) -> None:
+    """Before any training: every class in every split. A class with one or two rows leaves the validation or
+    test split without it (or empty), and the run would fail, or score it silently, only after training."""
+    for split, labels in (("training", splits.y_train), ("validation", splits.y_val), ("test", splits.y_test)):
+        counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(class_names))
+        absent = [class_names[i] for i, n in enumerate(counts) if n == 0]
+        if absent:
+            raise DataError(f"too few rows to split: class(es) {', '.join(map(repr, absent[:5]))} have no row in the {split} "
+                            "split (each class needs at least 3 rows: train, validation, test): add rows, or remove the "
+                            "rare classes")
+
+
+def build_text_data(d: DictConfig, trainer: DictConfig, seed: int) -> TextData:
+    corpus = _read_source(d, seed)
+    splits = split_corpus(corpus, d, trainer, seed)
+    train, y_train, val, y_val, test, y_test = (splits.train, splits.y_train, splits.val, splits.y_val, splits.test,
+                                                splits.y_test)
+    protocol = splits.protocol
+
+    if corpus.vectorizer is None:  # raw texts: vocabulary from the training split only
+        vectorizer = Vectorizer.fit(train, d.max_tokens, d.maxlen, d.padding, d.truncating, d.lowercase)
+        to_array = vectorizer.transform
+    else:  # pre-tokenised ids
+        vectorizer = corpus.vectorizer
+        to_array = lambda seqs: pad(seqs, d.maxlen, d.padding, d.truncating)  # noqa: E731
+    arrays = dict(
+        x_train=to_array(train), y_train=y_train, x_val=to_array(val), y_val=y_val, x_test=to_array(test), y_test=y_test,
+    )
+    return TextData(**arrays, class_names=corpus.class_names, vectorizer=vectorizer,
+                    fingerprint=fingerprint(arrays), validation_protocol=protocol)
+
+
+def fingerprint(arrays: dict) -> str:
+    digest = hashlib.sha256()
+    for name in ARRAYS:
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(arrays[name]).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _source_digest(d: DictConfig) -> str:
+    """What the source file(s) hold, cheaply: content hash for files, listing stats for folders."""
+    if d.name == "synthetic":
+        return "generated"
+    if d.name == "imdb":
+        from textsweep.pipeline.datasets.imdb import KERAS_CACHE
+        path = Path(d.path).expanduser() if d.path else KERAS_CACHE.expanduser()
+    else:
+        path = Path(d.path).expanduser()
+    if not path.exists():
+        return "absent"
+    if path.is_file():
+        st = path.stat()
+        return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+    entries = sorted((str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns) for p in path.rglob("*") if p.is_file())
+    return hashlib.sha256(repr(entries).encode()).hexdigest()
+
+
+def cache_key(d: DictConfig, trainer: DictConfig, seed: int) -> str:
+    spec = {
+        "format": CACHE_FORMAT,
+        "dataset": OmegaConf.to_container(d, resolve=True),
+        "source": _source_digest(d),
+        "seed": seed,
+        "validation_split": trainer.validation_split,
+        "validate_on_test": trainer.validate_on_test,
+    }
+    spec["dataset"].pop("download", None)
+    spec["dataset"].pop("split_seed", None)  # `seed` above is the split's seed already
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:24]
+
+
+def _write_atomic(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def save_cache(data: TextData, folder: Path, key: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    npz = folder / f"{key}.npz"
+    _write_atomic(npz, lambda tmp: _savez(tmp, data))
+    meta = {
+        "sha256": sha256_of(npz),
+        "class_names": data.class_names,
+        "vectorizer": data.vectorizer.to_json(),
+        "fingerprint": data.fingerprint,
+        "validation_protocol": data.validation_protocol,
+    }
+    meta["checksum"] = _meta_checksum(meta)
+    _write_atomic(folder / f"{key}.json", lambda tmp: Path(tmp).write_text(json.dumps(meta)))
+
+
+def _meta_checksum(meta: dict) -> str:
+    """The sidecar's own SHA-256 (of every field but this one, the arrays' checksum included): swapped class
+    names would silently invert the labels, and an extra or missing field is no entry textsweep wrote."""
+    body = {k: v for k, v in meta.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _savez(tmp: str, data: TextData) -> None:
+    with open(tmp, "wb") as f:
+        np.savez(f, **{name: getattr(data, name) for name in ARRAYS})
+
+
+SIDECAR_FIELDS = {"sha256", "class_names", "vectorizer", "fingerprint", "validation_protocol", "checksum"}
+
+
+def load_cache(folder: Path, key: str) -> TextData | None:
+    npz, meta_path = folder / f"{key}.npz", folder / f"{key}.json"
+    if not (npz.is_file() and meta_path.is_file()):
+        return None
+    try:
+        meta = json.loads(meta_path.read_text())
+        if not isinstance(meta, dict) or meta.get("checksum") != _meta_checksum(meta) or set(meta) != SIDECAR_FIELDS:
+            log.warning("dataset cache %s has a sidecar that failed its checksum: rebuilding it", meta_path)
+            return None
+        if sha256_of(npz) != meta["sha256"]:
+            log.warning("dataset cache %s failed its checksum: rebuilding it", npz)
+            return None
+        with np.load(npz, allow_pickle=False) as f:
+            arrays = {name: f[name] for name in ARRAYS}
+        return TextData(**arrays, class_names=meta["class_names"], vectorizer=Vectorizer.from_json(meta["vectorizer"]),
+                        fingerprint=meta["fingerprint"], validation_protocol=meta["validation_protocol"], from_cache=True)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        log.warning("dataset cache %s is unreadable (%s): rebuilding it", npz, e)
+        return None
+
+
+def load_dataset(d: DictConfig, trainer: DictConfig, seed: int, cache_dir: Path | None) -> TextData:
+    """The dataset of a run: from the cache when an intact entry exists, else built and cached."""
+    if cache_dir is None:
+        return build_text_data(d, trainer, seed)
+    key = cache_key(d, trainer, seed)
+    data = load_cache(cache_dir, key)
+    if data is None:
+        data = build_text_data(d, trainer, seed)
+        try:
+            save_cache(data, cache_dir, key)
+        except OSError as e:
+            log.warning("could not write the dataset cache in %s (%s): continuing without it", cache_dir, e)
+    return data

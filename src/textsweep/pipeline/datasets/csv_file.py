@@ -1,0 +1,116 @@
+"""dataset=csv: any CSV with a text column and a label column (string or integer labels, 2 or more classes)."""
+
+import csv
+import logging
+import math
+import sys
+from pathlib import Path
+
+from textsweep.pipeline.datasets import Corpus, check_classes, encode_labels
+from textsweep.errors import DataError
+
+log = logging.getLogger("textsweep")
+TRAIN_VALUES, TEST_VALUES = {"train", "training", "val", "valid", "validation", "dev"}, {"test", "testing"}
+
+
+def read_rows(path: Path) -> tuple[list[str], list[dict]]:
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long reviews exceed the 128 KiB default
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            columns = reader.fieldnames or []
+    except UnicodeDecodeError as e:
+        raise DataError(
+            f"dataset.path={path} is not UTF-8 (byte 0x{e.object[e.start]:02x} at offset {e.start}): "
+            "re-save it as UTF-8, e.g. iconv -f latin1 -t utf-8 in.csv > out.csv"
+        ) from None
+    except csv.Error as e:
+        raise DataError(f"dataset.path={path} is not a readable CSV ({e}): check quoting and delimiters") from None
+    if not columns:
+        raise DataError(f"dataset.path={path} is empty: it needs a header row and labelled rows")
+    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    if duplicated:  # csv.DictReader keeps the last of them: training would read the wrong column
+        raise DataError(f"dataset.path={path} has the column name(s) {', '.join(map(repr, duplicated))} more than once "
+                        "in its header: rename them so each column has its own name")
+    repeats = [i + 2 for i, r in enumerate(rows) if [r.get(c) for c in columns] == columns]
+    if repeats:
+        raise DataError(f"dataset.path={path} repeats its header row at line {repeats[0]} ({len(repeats)} time(s); files "
+                        "joined with their headers?): remove the repeated header rows")
+    return columns, rows
+
+
+MISSING_LABELS = {"nan", "null", "na", "n/a", "<na>"}
+
+
+def normalise_labels(labels: list[str], where: str) -> list[str]:
+    """Labels as classes: numbers by value ('1' and '1.0' are one class, written '1'); pandas-style missing
+    markers ('NaN', 'null') are refused, never made a class."""
+    missing = sorted({v for v in labels if v.strip().lower() in MISSING_LABELS})
+    if missing:
+        raise DataError(f"{where}: label(s) {', '.join(map(repr, missing))} mark a missing label, not a class: fill them "
+                        "in, or remove those rows")
+    try:
+        values = [float(v) for v in labels]
+    except ValueError:
+        return labels  # names: taken as written
+    if not all(math.isfinite(v) and v == int(v) for v in values):
+        raise DataError(f"{where}: numeric labels must be whole numbers (class ids), e.g. 0, 1, 2")
+    normalised = [str(int(v)) for v in values]
+    spellings = {}
+    for raw, norm in zip(labels, normalised):
+        spellings.setdefault(norm, set()).add(raw)
+    merged = {k: v for k, v in spellings.items() if len(v) > 1}
+    if merged:
+        name, raw = next(iter(merged.items()))
+        log.warning("%s: labels %s are read as one class %s", where, " and ".join(sorted(raw)), name)
+    return normalised
+
+
+def load_csv(d) -> Corpus:
+    path = Path(d.path).expanduser()
+    columns, rows = read_rows(path)
+    for key in ("text_column", "label_column") + (("split_column",) if d.split_column else ()):
+        if d[key] not in columns:
+            raise DataError(
+                f"dataset.{key}={d[key]!r} is not a column of {path}: its columns are {', '.join(columns)}; "
+                f"set dataset.{key}=<one of them>"
+            )
+    if not rows:
+        raise DataError(f"dataset.path={path} has a header but no rows: add labelled rows")
+    blank = [i + 2 for i, r in enumerate(rows) if not (r[d.text_column] or "").strip() or not (r[d.label_column] or "").strip()]
+    if blank and not d.drop_empty:
+        raise DataError(
+            f"dataset.path={path}: {len(blank)} row(s) have an empty '{d.text_column}' or '{d.label_column}' "
+            f"(first at line {blank[0]}): fix them, or set dataset.drop_empty=true to skip such rows"
+        )
+    rows = [r for r in rows if (r[d.text_column] or "").strip() and (r[d.label_column] or "").strip()]
+    if not rows:
+        raise DataError(f"dataset.path={path} has no row with both a text and a label")
+
+    train_rows, test_rows = rows, None
+    if d.split_column:
+        values = {(r[d.split_column] or "").strip().lower() for r in rows}
+        unknown = values - TRAIN_VALUES - TEST_VALUES
+        if unknown:
+            raise DataError(
+                f"dataset.split_column={d.split_column!r} has value(s) {', '.join(map(repr, sorted(unknown)))}: "
+                "use train (or validation) and test"
+            )
+        train_rows = [r for r in rows if r[d.split_column].strip().lower() in TRAIN_VALUES]
+        test_rows = [r for r in rows if r[d.split_column].strip().lower() in TEST_VALUES]
+        if not train_rows or not test_rows:
+            raise DataError(f"dataset.split_column={d.split_column!r} leaves the train or test split empty: it needs both")
+
+    where = f"dataset.path={path} (column {d.label_column!r})"
+    labels = normalise_labels([r[d.label_column].strip() for r in train_rows + (test_rows or [])], where)
+    names, y_train, y_test = encode_labels(labels[:len(train_rows)], labels[len(train_rows):] if test_rows is not None else None,
+                                           where)
+    check_classes(names, y_train, where)
+    return Corpus(
+        train=[r[d.text_column] for r in train_rows],
+        train_labels=y_train,
+        test=[r[d.text_column] for r in test_rows] if test_rows is not None else None,
+        test_labels=y_test,
+        class_names=names,
+    )

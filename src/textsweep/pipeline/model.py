@@ -1,0 +1,147 @@
+"""The model stage: a Keras model from the preset's ordered block list.
+
+Input ids -> Embedding -> blocks -> output. The output follows from the number of classes: Dense(1, sigmoid)
+with binary cross-entropy for two, Dense(n, softmax) with sparse categorical cross-entropy for more.
+A recurrent block returns sequences exactly when a later block needs one (another RNN, a conv, a pool).
+"""
+
+import logging
+
+import keras
+import numpy as np
+from keras import layers
+
+from textsweep.config.blocks import BLOCKS, RECURRENT, cudnn_blockers
+from textsweep.pipeline.embedding import PretrainedEmbedding
+
+RNN_LAYERS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
+log = logging.getLogger("textsweep")
+_warned_off_cudnn: set[str] = set()  # one warning per reason and process, however many trials it runs
+OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
+
+
+def _returns_sequences(blocks: list[dict], i: int) -> bool:
+    explicit = blocks[i].get("return_sequences")
+    if explicit is not None:
+        return bool(explicit)
+    return any(BLOCKS[b["type"]].needs_sequence for b in blocks[i + 1:])
+
+
+def _rnn(block: dict, return_sequences: bool) -> layers.Layer:
+    params = {k: v for k, v in block.items() if k not in ("type", "return_sequences") and v is not None}
+    return RNN_LAYERS[block["type"]](return_sequences=return_sequences, **params)
+
+
+def _generic_rnn(block: dict, return_sequences: bool) -> layers.Layer:
+    """The `rnn` block: cell lstm|gru, optionally bidirectional, the sequence reduced to its last state or pooled."""
+    reduce = block.get("reduce") or "last"
+    keep_steps = return_sequences or reduce != "last"
+    cell = {"type": block["cell"], **{k: block.get(k) for k in ("units", "dropout", "recurrent_dropout")}}
+    layer = _rnn(cell, keep_steps)
+    if block.get("bidirectional"):
+        layer = layers.Bidirectional(layer)
+    if return_sequences or reduce == "last":
+        return [layer]
+    return [layer, layers.GlobalMaxPooling1D() if reduce == "max" else layers.GlobalAveragePooling1D()]
+
+
+def block_layers(blocks: list[dict], i: int) -> list[layers.Layer]:
+    """The Keras layers of block i, in order (one, except an `rnn` block that pools its steps)."""
+    if blocks[i]["type"] == "rnn":
+        return _generic_rnn(blocks[i], _returns_sequences(blocks, i))
+    return [_block_layer(blocks, i)]
+
+
+def _block_layer(blocks: list[dict], i: int) -> layers.Layer:
+    block = blocks[i]
+    kind = block["type"]
+    if kind in RECURRENT:
+        seq = _returns_sequences(blocks, i)
+        if kind == "bidirectional":
+            return layers.Bidirectional(_rnn(block["layer"], seq), merge_mode=block.get("merge_mode") or "concat")
+        return _rnn(block, seq)
+    if kind == "dropout":
+        return layers.Dropout(block["rate"])
+    if kind == "spatial_dropout":
+        return layers.SpatialDropout1D(block["rate"])
+    if kind == "embedding_dropout":
+        return layers.Dropout(block["rate"], noise_shape=(None, None, 1))  # whole words
+    if kind == "conv1d":
+        return layers.Conv1D(block["filters"], block["kernel_size"], strides=block.get("strides") or 1,
+                             padding=block.get("padding") or "valid", activation=block.get("activation", "relu"))
+    if kind == "maxpool1d":
+        return layers.MaxPooling1D(block["pool_size"], padding=block.get("padding") or "valid")
+    if kind == "global_avg_pool":
+        return layers.GlobalAveragePooling1D()
+    if kind == "global_max_pool":
+        return layers.GlobalMaxPooling1D()
+    if kind == "dense":
+        return layers.Dense(block["units"], activation=block.get("activation", "relu"))
+    if kind == "flatten":
+        return layers.Flatten()
+    raise ValueError(f"unknown block type {kind!r}")  # validate.check_blocks rejects this earlier
+
+
+def build_model(blocks: list[dict], *, vocab_size: int, embedding_dim: int, trainable_embedding: bool,
+                maxlen: int | None, num_classes: int, pretrained: PretrainedEmbedding | None = None,
+                name: str = "textsweep", mask_zero: bool = False, x_train: np.ndarray | None = None,
+                wide: int = 0) -> keras.Model:
+    """maxlen=None: a variable time dimension (trainer.bucketing feeds batches of different lengths).
+
+    A preset that starts with an `ngram_bag` block (the linear baseline) reads the ids itself, with no
+    embedding; its document frequencies come from `x_train`, the training split. `wide` > 0 adds such a bag
+    (of `wide` units) beside the blocks, joined to their output before the output layer (wide & deep)."""
+    inputs = keras.Input(shape=(maxlen,), dtype="int32", name="token_ids")
+    if blocks and blocks[0]["type"] == "ngram_bag":
+        from textsweep.pipeline.ngrams import NgramBag
+
+        bag = blocks[0]
+        x = NgramBag.fitted(x_train, vocab_size, units=bag["units"], ngrams=bag.get("ngrams") or 2,
+                            weighting=bag.get("weighting") or "tfidf", buckets=bag.get("buckets"))(inputs)
+        first = 1
+    else:
+        embedding = layers.Embedding(vocab_size, embedding_dim, trainable=trainable_embedding, mask_zero=mask_zero,
+                                     name="embedding")
+        x = embedding(inputs)
+        if pretrained is not None:  # set after building: an initializer would copy the matrix into the model config
+            embedding.set_weights([pretrained.matrix])
+        first = 0
+    for i in range(first, len(blocks)):
+        for layer in block_layers(blocks, i):
+            x = layer(x)
+    if wide and not first:
+        from textsweep.pipeline.ngrams import NgramBag
+
+        x = layers.Concatenate(name="wide_and_deep")([x, NgramBag.fitted(x_train, vocab_size, units=wide)(inputs)])
+    if num_classes == 2:
+        outputs = layers.Dense(1, activation="sigmoid", name="output")(x)
+    else:
+        outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def compile_model(model: keras.Model, optimizer: str, learning_rate: float | None, num_classes: int) -> None:
+    kwargs = {"learning_rate": learning_rate} if learning_rate is not None else {}
+    loss = "binary_crossentropy" if num_classes == 2 else "sparse_categorical_crossentropy"
+    model.compile(optimizer=OPTIMIZERS[optimizer](**kwargs), loss=loss, metrics=["accuracy"])
+
+
+def parameter_counts(model: keras.Model) -> tuple[int, int]:
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    non_trainable = int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
+    return trainable, non_trainable
+
+
+def warn_off_cudnn(blocks: list[dict], gpu: bool | None = None) -> list[str]:
+    """Warn once when a GPU is there and the model's recurrent blocks will not use cuDNN; returns the reasons
+    warned about now. On a CPU there is no faster kernel to lose, so nothing is said."""
+    if gpu is None:
+        import tensorflow as tf
+
+        gpu = bool(tf.config.list_physical_devices("GPU"))
+    new = [r for r in cudnn_blockers(blocks) if r not in _warned_off_cudnn] if gpu else []
+    if new:
+        _warned_off_cudnn.update(new)
+        log.warning("this model runs on Keras's generic recurrent kernel, not cuDNN, on this GPU (several times "
+                    "slower) because of: %s", "; ".join(new))
+    return new

@@ -1,0 +1,1 @@
+"""What people read: tables, figures and pages, from values already computed. No store, no model, no argparse."""

@@ -1,0 +1,79 @@
+"""Promotion in MLflow's model registry: the best run's model registered, `champion` pointed at it.
+
+"Best" is by the validation metric, never by test. Only FINISHED runs with a logged model count (pruned
+trials log none). Confirmed results come first: when a sweep confirmed its top trials over several seeds,
+the choice is among those trials by their mean (`confirmed_val_mean`), with the linear baseline kept in the
+running by its own score, so a single lucky seed never wins. Re-trainings made for the confirmation are
+never promoted themselves.
+On a multi-objective sweep (accuracy against training time), `--within D` picks the fastest
+run whose validation accuracy is at most D below the best (pareto.fastest_within); without it, the most
+accurate. The new version carries its run's metrics and config as tags and a description.
+"""
+
+from textsweep.errors import ConfigError
+
+SELECTION_METRIC = "final_val_accuracy"
+CONFIRMED_METRIC = "confirmed_val_mean"  # logged on a trial's run by the confirmation step
+
+
+def best_run(client, target: str, within: float | None = None):
+    """The best finished run with a model, in the study `target` (any experiment) or the experiment `target`."""
+    from textsweep.tracking.filters import equals, search_runs
+
+    runs = search_runs(client, [e.experiment_id for e in client.search_experiments()],
+                       [equals("tags.`optuna.study`", target, "the sweep name"), "attributes.status = 'FINISHED'"],
+                       "the sweep name", max_results=5000)
+    if not runs:
+        exp = client.get_experiment_by_name(target)
+        if exp is None:
+            raise ConfigError(f"{target!r} is neither a sweep (Optuna study) nor an MLflow experiment with runs: check the name")
+        runs = client.search_runs([exp.experiment_id], filter_string="attributes.status = 'FINISHED'", max_results=5000)
+    candidates = [r for r in runs if "textsweep.model_uri" in r.data.tags and SELECTION_METRIC in r.data.metrics
+                  and r.data.tags.get("textsweep.role") != "confirmation"]
+    if not candidates:
+        raise ConfigError(f"{target!r} has no finished run with a logged model and {SELECTION_METRIC}: train one first "
+                          "(runs with tracking.log_model=false, pruned trials and, under tracking.best_models_only, trials "
+                          "that were not among the best when they finished have no model)")
+    if within is not None:
+        from textsweep.sweeping.pareto import fastest_within
+
+        return fastest_within(candidates, within, SELECTION_METRIC)
+    confirmed = [r for r in candidates if CONFIRMED_METRIC in r.data.metrics]
+    if confirmed:
+        candidates = confirmed + [r for r in candidates if r.data.tags.get("textsweep.role") == "baseline"]
+    return max(candidates, key=selection_score)
+
+
+def selection_score(run) -> float:
+    """The confirmed mean over seeds where there is one, else the run's own validation score."""
+    m = run.data.metrics
+    return m.get(CONFIRMED_METRIC, m[SELECTION_METRIC])
+
+
+def check_model_name(name: str) -> None:
+    """MLflow's registry takes a model name into its own searches and URIs (models:/NAME@alias): keep it plain."""
+    bad = [c for c in ("'", '"', "/", ":", "@", "%", "\\", "`") if c in name]
+    if not name.strip() or name != name.strip() or bad:
+        raise ConfigError(f"--name {name!r} is not a usable model name: use letters, digits, '-', '_' or '.', "
+                          "e.g. --name sentiment")
+
+
+def promote(client, target: str, name: str, alias: str = "champion", within: float | None = None):
+    import mlflow
+
+    check_model_name(name)
+    run = best_run(client, target, within)
+    version = mlflow.register_model(run.data.tags["textsweep.model_uri"], name, await_registration_for=60,
+                                    tags={"textsweep.run_id": run.info.run_id, "textsweep.promoted_from": target})
+    m = run.data.metrics
+    tags = {f"metric.{k}": f"{m[k]:.6f}" for k in ("final_val_accuracy", "test_accuracy", "best_val_accuracy") if k in m}
+    tags.update({f"param.{k}": v[:5000] for k, v in run.data.params.items() if not k.startswith(("home", "optuna."))})
+    tags["textsweep.variant"] = run.data.tags.get("textsweep.variant", "")
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version.version, key, value)
+    client.update_model_version(name, version.version, description=(
+        f"{run.data.tags.get('textsweep.variant', run.info.run_name)} from {target}: "
+        f"val_accuracy {m.get('final_val_accuracy', float('nan')):.4f}, test_accuracy {m.get('test_accuracy', float('nan')):.4f} "
+        f"(selected by validation). Run {run.info.run_id}."))
+    client.set_registered_model_alias(name, alias, version.version)
+    return run, version

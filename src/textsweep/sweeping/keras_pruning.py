@@ -1,0 +1,50 @@
+"""The Optuna hooks of every epoch, as Keras callbacks: report the objective, stop a pruned fit.
+
+- `OptunaPruning`: textsweep's own runs, on the job's reopened trial (textsweep.sweeping.study.ReopenedTrial).
+- `PruningCallback`: any Hydra app swept by `hydra/sweeper=optuna`, through textsweep.sweeping.pruning.
+"""
+
+import math
+
+import keras
+
+from textsweep.interrupts import store_write
+from textsweep.sweeping.pruning import report
+
+
+class PruningCallback(keras.callbacks.Callback):
+    """`model.fit(..., callbacks=[PruningCallback("val_loss")])` in any app swept by `hydra/sweeper=optuna`.
+
+    Steps are 0-based epochs (Optuna's convention), so a pruner's n_warmup_steps=1 spares the first epoch.
+    After fit, `pruned_at` is the epoch (1-based) where it stopped, or None."""
+
+    def __init__(self, monitor: str = "val_loss"):
+        super().__init__()
+        self.monitor, self.pruned_at = monitor, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or not math.isfinite(value):
+            return
+        if report(float(value), step=epoch):
+            self.pruned_at = epoch + 1
+            self.model.stop_training = True
+
+
+class OptunaPruning(keras.callbacks.Callback):
+    """Reports the objective after each epoch to the job's reopened trial; stops training when pruned."""
+
+    def __init__(self, trial, monitor: str):
+        super().__init__()
+        self.trial, self.monitor, self.pruned_at = trial, monitor, None
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None or not math.isfinite(value):
+            return  # a NaN loss is StopOnNaN's to report
+        # Optuna's convention (its Keras callback too): step = 0-based epoch, so n_warmup_steps=1 spares epoch 1.
+        with store_write():
+            prune = self.trial.report(float(value), step=epoch)
+        if prune:
+            self.pruned_at = epoch + 1
+            self.model.stop_training = True

@@ -1,0 +1,243 @@
+"""Optuna studies for textsweep: storage, sampler and pruner from config, and reopening a trial in a job.
+
+The sweeper asks trials and runs them as Hydra jobs (any launcher, any process). Each job reopens its
+trial from the shared storage by study name and trial number, reports the validation metric every
+epoch, asks the study's pruner, and records a heartbeat so a killed job is detected. The pruner's spec
+is stored on the study (a user attribute), so every job prunes by the same rule as the sweeper set.
+"""
+
+import json
+import threading
+import warnings
+from pathlib import Path
+
+import optuna
+
+from textsweep.errors import ConfigError, TrackingError
+from textsweep.private_api import reopen_trial, storage_of, trial_id
+from textsweep.config.validate import check_seed
+from textsweep.tracking.databases import absolute_sqlite_url, creation_lock, first_use_race_retry
+
+PRUNER_ATTR = "textsweep.pruner"
+OBJECTIVES = {"val_accuracy": "final_val_accuracy", "val_loss": "final_val_loss"}
+
+
+def resolve_storage_url(storage: str | None, home: Path) -> str:
+    """hydra.sweeper.storage, or the embedded default sqlite:///<home>/mlruns/optuna.db; SQLite paths absolute."""
+    return absolute_sqlite_url(storage or f"sqlite:///{home / 'mlruns' / 'optuna.db'}")
+
+
+def quiet_optuna() -> None:
+    """Heartbeats with ask/tell are what the sweeper is built on; Optuna's experimental notes are noise here."""
+    import optuna
+
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used with Study.optimize")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def open_storage(url: str, heartbeat_interval: int | None = None, grace_period: int | None = None,
+                 max_retries: int | None = None):
+    import optuna
+    from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+
+    quiet_optuna()
+    if url.startswith("sqlite:///"):
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    kwargs = {}
+    if heartbeat_interval:
+        kwargs = dict(heartbeat_interval=heartbeat_interval, grace_period=grace_period or 4 * heartbeat_interval,
+                      heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=max_retries))
+    engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
+    existed = not url.startswith("sqlite:///") or Path(url[len("sqlite:///"):]).exists()
+    try:
+        with creation_lock(url):
+            return first_use_race_retry(lambda: RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs))
+    except Exception as e:  # sqlalchemy ArgumentError (malformed URL), OperationalError (unreachable), full disk
+        from textsweep.tracking.databases import remove_if_new, store_problem
+        from textsweep.tracking.runs import mask_secrets
+
+        remove_if_new(url, existed, e)
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        raise TrackingError(mask_secrets(f"cannot open the Optuna storage {url} ({type(e).__name__}: {first}): "
+                                         f"{store_problem(url, e)} (hydra.sweeper.storage)", url)) from None
+
+
+def mask(url: str) -> str:
+    from textsweep.tracking.runs import mask_secrets
+
+    return mask_secrets(url)
+
+
+def sampler_target(sampler) -> str:
+    """The sampler's class path, from the partial that Hydra built from hydra/sweeper/sampler (or a sampler)."""
+    cls = getattr(sampler, "func", type(sampler))
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def make_sampler(sampler, seed_offset: int, grid: dict | None = None):
+    """The hydra/sweeper/sampler config, which Hydra passes as a partial, as an Optuna sampler.
+
+    A fixed seed seeds TPE and random sampling per trial, from seed + trial number: workers that start
+    together draw different values (a seed offset by the trials seen at start gave them all the same ones), a
+    resumed study never repeats its first trials, and a one-worker sweep stays reproducible. Samplers whose
+    state lives in the study (CMA-ES, QMC, NSGA) get the seed offset by the trials so far instead.
+    A grid sampler gets its grid (the search space's points) from the sweeper."""
+    import functools
+
+    if not isinstance(sampler, functools.partial):
+        return sampler  # a sampler built elsewhere is used as it is
+    cls, kwargs = sampler.func, {k: v for k, v in sampler.keywords.items() if v is not None}
+    kwargs.pop("n_ehvi_candidates", None)  # MOTPE's, which Optuna's multi-objective TPE does not take
+    seed = kwargs.get("seed")
+    if seed is not None:
+        check_seed(seed, "hydra.sweeper.sampler.seed")
+        kwargs["seed"] = int(seed) + seed_offset
+    if issubclass(cls, optuna.samplers.GridSampler):
+        cls, kwargs["search_space"] = ExhaustibleGridSampler, grid or {}
+    for name, package in (("CmaEsSampler", "cmaes"), ("GPSampler", "torch")):
+        if cls.__name__ == name:
+            try:
+                __import__(package)
+            except ImportError:
+                raise ConfigError(f"hydra/sweeper/sampler: {name} needs the {package} package: pip install {package}") from None
+    try:
+        if seed is not None and issubclass(cls, (optuna.samplers.TPESampler, optuna.samplers.RandomSampler)):
+            return PerTrialSeed(lambda trial_seed: cls(*sampler.args, **{**kwargs, "seed": trial_seed}), int(seed))
+        return cls(*sampler.args, **kwargs)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"hydra.sweeper.sampler ({cls.__name__}) cannot be built: {str(e).splitlines()[0][:300]}") from None
+
+
+class PerTrialSeed(optuna.samplers.BaseSampler):
+    """A sampler rebuilt for each trial with seed (base + trial number) % 2**32. Optuna's samplers keep no
+    state between trials beyond their random generator (history comes from the storage), so the rebuilt one
+    samples as the long-lived one would, from a generator that no other worker shares."""
+
+    def __init__(self, build, seed: int):
+        self._build, self._seed = build, seed
+        self._inner = build(seed)
+
+    @property
+    def inner(self):
+        """The sampler of the current trial (a TPESampler, a RandomSampler...)."""
+        return self._inner
+
+    def before_trial(self, study, trial) -> None:
+        self._inner = self._build((self._seed + trial.number) % 2**32)
+        self._inner.before_trial(study, trial)
+
+    def infer_relative_search_space(self, study, trial):
+        return self._inner.infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study, trial, search_space):
+        return self._inner.sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study, trial, param_name, param_distribution):
+        return self._inner.sample_independent(study, trial, param_name, param_distribution)
+
+    def after_trial(self, study, trial, state, values) -> None:
+        self._inner.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self._inner.reseed_rng()
+
+
+def make_pruner(spec: dict | None):
+    import optuna
+
+    spec = dict(spec or {})
+    name = spec.pop("name", "none")
+    if name in ("none", None):
+        return optuna.pruners.NopPruner()
+    common = {k: spec[k] for k in ("n_startup_trials", "n_warmup_steps", "interval_steps") if spec.get(k) is not None}
+    if name == "median":
+        return optuna.pruners.MedianPruner(**common)
+    if name == "percentile":
+        if not 0 <= float(spec.get("percentile", 25.0)) <= 100:
+            raise ConfigError(f"hydra.sweeper.pruner.percentile={spec.get('percentile')} is out of range: use a "
+                              "percentile in [0, 100], e.g. hydra.sweeper.pruner.percentile=25")
+        return optuna.pruners.PercentilePruner(float(spec.get("percentile", 25.0)), **common)
+    if name in ("hyperband", "successive_halving"):
+        kwargs = {"min_resource": spec.get("min_resource") or 1, "reduction_factor": int(spec.get("reduction_factor") or 3)}
+        if name == "hyperband":
+            return optuna.pruners.HyperbandPruner(max_resource=spec.get("max_resource") or "auto", **kwargs)
+        return optuna.pruners.SuccessiveHalvingPruner(**kwargs)
+    raise ConfigError(f"hydra.sweeper.pruner.name={name!r} is not valid: use none, median, percentile, hyperband or successive_halving")
+
+
+class ExhaustibleGridSampler(optuna.samplers.GridSampler):
+    """Optuna's GridSampler calls study.stop() after the last cell, which raises outside study.optimize,
+    before the trial's state is saved. The sweeper's ask/tell loop checks is_exhausted() itself."""
+
+    def after_trial(self, study, trial, state, values) -> None:
+        pass
+
+
+_OPENED: dict = {}  # (storage URL, study name, heartbeat interval) -> (storage, study), per process
+
+
+class ReopenedTrial:
+    """A job's handle on its trial: report per-epoch values, ask the pruner, keep a heartbeat."""
+
+    def __init__(self, storage_url: str | None, study_name: str, number: int, heartbeat_interval: int | None = None,
+                 study=None):
+        """From the storage URL; or, for an in-memory study of a launcher that runs jobs in this process, the study."""
+        import optuna
+
+        if study is None:
+            key = (storage_url, study_name, heartbeat_interval)
+            if key not in _OPENED:  # the trials a launcher runs in this process share one storage and study
+                storage = open_storage(storage_url, heartbeat_interval)
+                spec = json.loads(optuna.load_study(study_name=study_name, storage=storage).user_attrs.get(PRUNER_ATTR, "{}"))
+                _OPENED[key] = storage, optuna.load_study(study_name=study_name, storage=storage, pruner=make_pruner(spec))
+            self.storage, study = _OPENED[key]
+        else:
+            self.storage = storage_of(study)
+        self.study = study
+        self.number = number
+        self.trial = reopen_trial(self.study, number)
+        self._stop = threading.Event()
+        self._thread = None
+        if heartbeat_interval:
+            self._thread = threading.Thread(target=self._beat, args=(heartbeat_interval,), daemon=True)
+            self._thread.start()
+
+    def _beat(self, interval: int) -> None:
+        while not self._stop.is_set():
+            try:
+                self.storage.record_heartbeat(trial_id(self.trial))
+            except Exception:  # a storage hiccup must not kill training; the next beat retries
+                pass
+            self._stop.wait(interval)
+
+    def report(self, value: float, step: int) -> bool:
+        """Report the epoch's value; True when the pruner says stop. Optuna prunes single-objective studies only."""
+        if len(self.study.directions) > 1:
+            return False
+        self.trial.report(value, step)
+        return self.trial.should_prune()
+
+    def set_user_attr(self, key: str, value) -> None:
+        self.trial.set_user_attr(key, value)
+
+    def ranks_among_best(self, value: float, k: int) -> bool:
+        """Whether `value` would rank among the top k of the study's completed trials (multi-objective: yes)."""
+        import optuna
+
+        if len(self.study.directions) > 1:
+            return True
+        maximize = self.study.direction == optuna.study.StudyDirection.MAXIMIZE
+        done = [t.value for t in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))]
+        better = sum(1 for v in done if v is not None and (v > value if maximize else v < value))
+        return better < k
+
+    def tell_pruned(self) -> None:
+        import optuna
+
+        self.study.tell(self.number, state=optuna.trial.TrialState.PRUNED, skip_if_finished=True)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,237 @@
+"""The tracking stage: the MLflow store, one run's params/tags/metrics/artifacts, and its final status.
+
+Runs are addressed by explicit run ids through MlflowClient (not the fluent active-run stack), so the
+same code is safe when trials run in threads. A run ends FINISHED only after everything is logged;
+an error ends it FAILED and an interruption KILLED.
+"""
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from omegaconf import DictConfig, OmegaConf
+
+from textsweep.errors import TrackingError
+from textsweep.config.masking import SECRET_NAME, mask_secrets  # noqa: F401  (mask_secrets: the one masking function)
+from textsweep.tracking.databases import (absolute_sqlite_url, creation_lock, first_use_race_retry, probe_server, remove_if_new,
+                              store_problem)
+
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+MAX_PARAM_LENGTH = 6000
+# MLflow 3's UI opens an experiment by its kind: GenAI kinds land on traces, this one on the runs table
+# (3.17's experiment page reads the `workflowType` URL parameter instead: `textsweep ui` prints it).
+EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
+
+
+def home_dir(cfg: DictConfig) -> Path:
+    return Path(cfg.home).expanduser().resolve()
+
+
+def tracking_uri(cfg: DictConfig) -> str:
+    if cfg.tracking.uri:
+        return absolute_sqlite_url(cfg.tracking.uri)
+    return f"sqlite:///{home_dir(cfg) / 'mlruns' / 'mlflow.db'}"
+
+
+def experiment_artifacts(cfg: DictConfig, uri: str) -> str | None:
+    """Where a new experiment keeps artifacts: tracking.artifact_root, else <home>/mlruns/artifacts for a local
+    store (MLflow would follow the working directory), else None: a tracking server serves its own."""
+    root = cfg.tracking.artifact_root
+    if root is None and uri.startswith(("http://", "https://", "databricks")):
+        return None
+    root = root or str(home_dir(cfg) / "mlruns" / "artifacts")
+    root = root if "://" in root else Path(root).expanduser().resolve().as_uri()
+    return f"{root.rstrip('/')}/{cfg.experiment_name}"
+
+
+def command_tracking_uri(explicit: str | None = None) -> str:
+    """For commands outside Hydra (predict, compare, promote, explain): --tracking-uri, else
+    $MLFLOW_TRACKING_URI, else textsweep's local store under $TEXTSWEEP_HOME (or the current folder)."""
+    home = Path(os.environ.get("TEXTSWEEP_HOME", ".")).expanduser().resolve()
+    return explicit or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlruns' / 'mlflow.db'}"
+
+
+def redact(node, name: str = ""):
+    """A copy with credential-like values replaced by *** and passwords in URLs masked."""
+    if isinstance(node, dict):
+        return {k: redact(v, f"{name}.{k}") for k, v in node.items()}
+    if isinstance(node, list):
+        return [redact(v, f"{name}.{i}") for i, v in enumerate(node)]
+    if SECRET_NAME.search(name) and node is not None:
+        return "***"
+    return mask_secrets(node) if isinstance(node, str) else node
+
+
+def flatten(node, prefix: str = "") -> dict[str, str]:
+    """Nested config as MLflow params: dotted keys, list items by index."""
+    out = {}
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        name = f"{prefix}{key}"
+        if isinstance(value, (dict, list)) and value:
+            out.update(flatten(value, name + "."))
+        else:
+            out[name] = str(value)[:MAX_PARAM_LENGTH]
+    return out
+
+
+def _resolved(cfg: DictConfig) -> dict:
+    container = OmegaConf.to_container(cfg, resolve=True)
+    container.pop("hydra", None)
+    return redact(container)
+
+
+def config_params(cfg: DictConfig) -> dict[str, str]:
+    return flatten(_resolved(cfg))
+
+
+def redacted_yaml(cfg: DictConfig) -> str:
+    """The resolved config.yaml logged with each run (secrets redacted)."""
+    return OmegaConf.to_yaml(OmegaConf.create(_resolved(cfg)))
+
+
+def _probe_settings():
+    """Fail fast on an unreachable server (MLflow's default retries take minutes) while probing, and keep
+    urllib3's "Retrying ..." warning out of the way: the one-line error says it better."""
+    import logging
+
+    saved = {k: os.environ.get(k) for k in ("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "MLFLOW_HTTP_REQUEST_TIMEOUT")}
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = "10"
+    pool = logging.getLogger("urllib3.connectionpool")
+    saved["_urllib3_level"] = pool.level
+    pool.setLevel(logging.ERROR)
+    return saved
+
+
+def _clip(text: str, limit: int = 300) -> str:
+    """At most `limit` characters, cut between words, never inside a host name or a number."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + " ..."
+
+
+def _restore(saved: dict) -> None:
+    import logging
+
+    logging.getLogger("urllib3.connectionpool").setLevel(saved.pop("_urllib3_level", logging.NOTSET))
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def open_experiment(cfg: DictConfig):
+    """(client, experiment_id), creating the local store and the experiment on first use."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    from textsweep.errors import ConfigError
+
+    if not str(cfg.experiment_name or "").strip():  # every caller (run, sweep, multirun) passes here first
+        raise ConfigError("experiment_name is empty: name the MLflow experiment, e.g. experiment_name=textsweep")
+    uri = tracking_uri(cfg)
+    if uri.startswith("sqlite:///"):
+        folder = Path(uri[len("sqlite:///"):]).parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / ".write-test"
+            probe.write_text("")
+            probe.unlink()
+        except OSError as e:
+            raise TrackingError(
+                f"cannot write the tracking store in {folder} ({e.strerror}): make it writable, "
+                "set TEXTSWEEP_HOME to a writable folder, or point tracking.uri elsewhere"
+            ) from None
+    mlflow.set_tracking_uri(uri)
+    saved = _probe_settings()
+    existed = not uri.startswith("sqlite:///") or Path(uri[len("sqlite:///"):]).exists()
+    try:
+        probe_server(uri)  # a dead database server fails in seconds, not after MLflow's minutes of retries
+        with creation_lock(uri):  # the client's store creates (or migrates) MLflow's tables on first use
+            client = first_use_race_retry(lambda: MlflowClient(tracking_uri=uri))
+            experiment = first_use_race_retry(lambda: client.get_experiment_by_name(cfg.experiment_name))
+        if experiment is None:
+            try:
+                return client, client.create_experiment(cfg.experiment_name, artifact_location=experiment_artifacts(cfg, uri),
+                                                        tags=EXPERIMENT_TAGS)
+            except MlflowException:  # created meanwhile by a concurrent job
+                experiment = client.get_experiment_by_name(cfg.experiment_name)
+                if experiment is None:
+                    raise
+        if experiment.lifecycle_stage == "deleted":
+            raise TrackingError(
+                f"experiment_name={cfg.experiment_name!r} is a deleted MLflow experiment: restore it "
+                "(mlflow experiments restore) or choose another experiment_name"
+            )
+        from textsweep.reclaim import close_dead_runs
+
+        close_dead_runs(client, experiment.experiment_id)  # runs a kill -9 on this host left RUNNING
+        return client, experiment.experiment_id
+    except TrackingError:
+        raise
+    except Exception as e:  # connection refused, DNS, auth, corrupt database, full disk: all end here
+        remove_if_new(uri, existed, e)
+        first_line = _clip(str(e).strip().splitlines()[0]) if str(e).strip() else type(e).__name__
+        raise TrackingError(mask_secrets(
+            f"cannot {'use' if uri.startswith('sqlite:') else 'reach'} the MLflow tracking store at {uri} ({first_line}): "
+            f"{store_problem(uri, e)} (tracking.uri)", uri)) from None
+    finally:
+        _restore(saved)
+
+
+def log_params(client, run_id: str, params: dict[str, str]) -> None:
+    from mlflow.entities import Param
+
+    items = [Param(k, mask_secrets(str(v))) for k, v in params.items()]  # every param, whoever built it
+    for start in range(0, len(items), 100):  # MLflow's batch limit
+        client.log_batch(run_id, params=items[start:start + 100])
+
+
+def log_metrics(client, run_id: str, metrics: dict[str, float], step: int = 0) -> None:
+    import time
+
+    from mlflow.entities import Metric
+
+    now = int(time.time() * 1000)
+    client.log_batch(run_id, metrics=[Metric(k, float(v), now, step) for k, v in metrics.items()])
+
+
+@contextmanager
+def mlflow_run(client, experiment_id: str, run_name: str, tags: dict[str, str]):
+    """Create a run; end it FINISHED on success, KILLED on interruption, FAILED on any error."""
+    from textsweep.errors import TrainingFailed
+
+    from textsweep.reclaim import OWNER, current_owner
+
+    from textsweep.private_api import mlflow_source_tags  # user, entry point, git commit
+
+    tags = {k: mask_secrets(str(v)) for k, v in {**mlflow_source_tags(), OWNER: current_owner(), **tags}.items()}
+    run = client.create_run(experiment_id, run_name=run_name, tags=tags)
+    run_id = run.info.run_id
+    try:
+        yield run_id
+    except KeyboardInterrupt:
+        _safe_end(client, run_id, "KILLED", "interrupted")
+        raise
+    except TrainingFailed as e:
+        _safe_end(client, run_id, "FAILED", e.reason, str(e))
+        raise
+    except BaseException as e:
+        _safe_end(client, run_id, "FAILED", type(e).__name__, str(e))
+        raise
+    else:
+        client.set_terminated(run_id, "FINISHED")
+
+
+def _safe_end(client, run_id: str, status: str, reason: str, message: str = "") -> None:
+    try:
+        client.set_tag(run_id, "textsweep.failure_reason", reason)
+        if message:
+            client.set_tag(run_id, "textsweep.failure_message", mask_secrets(message)[:5000])
+        client.set_terminated(run_id, status)
+    except Exception:  # the store itself may be what failed; the original error matters more
+        pass
