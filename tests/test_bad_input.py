@@ -70,6 +70,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.slow
 def test_bad_input_fails_in_one_line_and_leaves_nothing_finished(case, cli, home, client):
     files = make_files(home)
     names = {"home": str(home), **{k.replace(".", "_"): str(v) for k, v in files.items()}}

@@ -5,9 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_overhead_bench_runs_and_reports_a_ratio(tmp_path):
     out = tmp_path / "overhead.json"
     subprocess.run([sys.executable, str(REPO / "bench" / "overhead.py"), "--train", "200", "--epochs", "1",
@@ -25,6 +28,7 @@ def test_data_path_bench_reports_first_and_cached_loads(tmp_path):
     assert len(rows) == 2 and all(r["first_load_s"] > r["cached_load_s"] > 0 for r in rows)
 
 
+@pytest.mark.slow
 def test_bucketing_bench_reports_speedup_and_accuracy_over_seeds(tmp_path):
     from conftest import review_rows, write_csv
 
@@ -38,6 +42,7 @@ def test_bucketing_bench_reports_speedup_and_accuracy_over_seeds(tmp_path):
         assert 0 <= result["accuracy"][mode]["val_accuracy"]["mean"] <= 1
 
 
+@pytest.mark.slow
 def test_levers_bench_measures_each_lever_against_a_baseline(tmp_path):
     out = tmp_path / "levers.json"
     subprocess.run([sys.executable, str(REPO / "bench" / "levers.py"), "--train", "64", "--epochs", "2", "--rounds", "1", "--variants",
@@ -49,6 +54,7 @@ def test_levers_bench_measures_each_lever_against_a_baseline(tmp_path):
     assert len(row["ratios"]) == len(row["baseline_samples_per_s"]) == 1 and row["ratio_to_baseline"] > 0
 
 
+@pytest.mark.slow
 def test_fixed_cost_bench_splits_the_cost_per_process_and_per_sweep_trial(tmp_path):
     out = tmp_path / "fixed_cost.json"
     subprocess.run([sys.executable, str(REPO / "bench" / "fixed_cost.py"), "--train", "200", "--sweep-train", "100",

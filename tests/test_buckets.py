@@ -75,6 +75,7 @@ def test_min_sequence_length_is_the_shortest_input_the_model_accepts():
     assert min_sequence_length(same) == 2 and min_sequence_length([{"type": "lstm", "units": 3}]) == 1
 
 
+@pytest.mark.slow
 def test_bucketed_run_logs_a_model_that_reads_raw_text_through_the_same_buckets(compose, client):
     from textsweep.serving import load_text_classifier
     from textsweep.train import run_training

@@ -37,6 +37,7 @@ def cli(home, *args):
                           capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_compare_rows_differing_params_and_failed_runs(store):
     from textsweep.results.comparison import build_rows, select_runs
 
@@ -54,6 +55,7 @@ def test_compare_rows_differing_params_and_failed_runs(store):
     assert rows[0].parameters and rows[0].epochs == 4
 
 
+@pytest.mark.slow
 def test_compare_cli_formats_parse_and_figures_are_logged(store, tmp_path):
     md = cli(store, "compare", "--experiment", "variants", "--format", "md", "--out", str(tmp_path / "cmp"))
     assert md.returncode == 0, md.stderr[-2000:]
@@ -81,6 +83,7 @@ def test_tutorial_reference_column_for_imdb_runs():
     assert as_records([row], reference=True)[0]["tutorial_test_accuracy"] == pytest.approx(0.8636)
 
 
+@pytest.mark.slow
 def test_promote_by_validation_then_predict_and_explain_from_the_champion(store, tmp_path):
     promoted = cli(store, "promote", "variants", "--name", "sentiment")
     assert promoted.returncode == 0, promoted.stderr[-2000:]
@@ -108,6 +111,7 @@ def test_promote_by_validation_then_predict_and_explain_from_the_champion(store,
     assert "wonderful" in page.read_text() and "<span" in page.read_text()
 
 
+@pytest.mark.slow
 def test_promote_refuses_without_a_finished_run_with_a_model(store):
     mlflow.set_tracking_uri(f"sqlite:///{store / 'mlruns' / 'mlflow.db'}")
     client = mlflow.MlflowClient()
@@ -123,6 +127,7 @@ def test_promote_refuses_without_a_finished_run_with_a_model(store):
 
 
 @pytest.mark.parametrize("method", ["occlusion", "integrated_gradients", "prefix"])
+@pytest.mark.slow
 def test_attributions_change_sign_when_the_sentiment_word_is_swapped(store, method):
     """A real check of each method: on a model that learned the synthetic task, the same sentence with
     'wonderful' or with 'awful' gives that word opposite contributions toward 'positive'."""

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 
 from conftest import review_rows, write_csv
+from textsweep.config.validate import validate_config
+from textsweep.errors import ConfigError, DataError
 from textsweep.pipeline.data import load_dataset, stratified_split
-from textsweep.errors import DataError
+from textsweep.pipeline.datasets import Corpus, DatasetSource
 from textsweep.pipeline.vectorize import Vectorizer, pad, tokenize
 
 
@@ -165,3 +167,35 @@ def test_synthetic_is_seeded_and_order_decides_the_label():
     for t, y in zip(texts, labels):
         by_bag.setdefault(tuple(sorted(t.split())), set()).add(int(y))
     assert sum(len(ys) == 2 for ys in by_bag.values()) > 10
+
+
+class InMemoryReviews(DatasetSource):
+    """A project's own source: a class plus `_target_` in its YAML, nothing else in textsweep changes."""
+
+    def digest(self, d) -> str:
+        return "in-memory"
+
+    def read(self, d, seed: int) -> Corpus:
+        rows = review_rows(120)
+        return Corpus([t for t, _ in rows], np.array([int(c == "positive") for _, c in rows]), None, None, ["neg", "pos"])
+
+
+def test_a_dataset_source_is_the_class_its_target_names(compose, home):
+    cfg = compose("dataset._target_=test_data.InMemoryReviews", "dataset.name=in_memory")
+    validate_config(cfg)
+    data = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=home / "cache")
+    assert data.class_names == ["neg", "pos"] and len(data.y_train) + len(data.y_val) + len(data.y_test) == 120
+    assert load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=home / "cache").from_cache
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("test_data.NoSuchSource", "dataset._target_='test_data.NoSuchSource' cannot be imported"),
+    ("test_data.review_rows", "is not a class"),
+    ("textsweep.pipeline.data.TextData", "is not a DatasetSource"),
+])
+def test_a_wrong_dataset_target_fails_in_one_line_naming_the_key(compose, target, expected):
+    cfg = compose(f"dataset._target_={target}")
+    with pytest.raises(ConfigError) as err:
+        validate_config(cfg)
+        load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=None)
+    assert expected in str(err.value) and "\n" not in str(err.value)

@@ -66,6 +66,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.slow
 def test_four_workers_on_one_study_record_every_trial_once_and_still_prune(home, pg_url, backend):
     """4 `textsweep train -m` workers started together (a scheduler, a SLURM array), 2 trials each."""
     if backend == "postgresql":
@@ -95,6 +96,7 @@ def test_four_workers_on_one_study_record_every_trial_once_and_still_prune(home,
     assert len([r for r in runs if r.data.tags.get("textsweep.role") == "sweep"]) == 4
 
 
+@pytest.mark.slow
 def test_sweep_against_an_mlflow_server_with_a_postgresql_backend(home, pg_url, tmp_path):
     port = free_port()
     server = start_mlflow_server(pg_url(), tmp_path / "server-artifacts", port)
@@ -131,6 +133,7 @@ def test_sweep_against_an_mlflow_server_with_a_postgresql_backend(home, pg_url, 
         stop(server)
 
 
+@pytest.mark.slow
 def test_a_tracking_outage_mid_run_loses_no_training_and_no_curve_point(home, pg_url, tmp_path):
     backend, port = pg_url(), free_port()
     server = start_mlflow_server(backend, tmp_path / "artifacts", port)
@@ -161,6 +164,7 @@ def test_a_tracking_outage_mid_run_loses_no_training_and_no_curve_point(home, pg
         stop(server)
 
 
+@pytest.mark.slow
 def test_a_weak_trial_is_pruned_through_the_submitit_launcher(cli, home):
     """The SLURM path without SLURM: hydra-submitit-launcher's local executor runs each trial as a submitit job
     (a pickled task function, unpickled and run in a fresh process), and the pruner still prunes it there."""

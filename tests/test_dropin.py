@@ -199,6 +199,7 @@ def test_max_failure_rate_stops_with_the_jobs_error_only_above_it(tmp_path, max_
 
 
 @pytest.mark.parametrize("launcher", ["basic", "joblib"])
+@pytest.mark.slow
 def test_any_app_prunes_through_the_launcher_with_textsweep_pruning(tmp_path, launcher):
     app = """
         import hydra
@@ -272,6 +273,7 @@ def test_objectives_without_a_direction_take_theirs():
     assert objectives_and_directions(["val_accuracy", "params"], None) == (["val_accuracy", "params"], ["maximize", "minimize"])
 
 
+@pytest.mark.slow
 def test_textsweep_multi_objective_sweep_shows_its_pareto_front(cli, home, client):
     ran = cli("train", "-m", "hydra/sweeper=optuna", "hydra/sweeper/sampler=random", "hydra.sweeper.study_name=mo",
               "hydra.sweeper.objective=[val_accuracy,params]", "hydra.sweeper.n_trials=2", "hydra.sweeper.baseline=false",
@@ -292,6 +294,7 @@ def test_textsweep_multi_objective_sweep_shows_its_pareto_front(cli, home, clien
     assert "Pareto front (" in status.stdout, status.stdout + status.stderr[-2000:]
 
 
+@pytest.mark.slow
 def test_textsweep_sweep_stops_when_its_first_trials_fail_the_same_way(cli, home, client):
     ran = cli("train", "-m", "hydra/sweeper=optuna", "hydra.sweeper.study_name=broken", "hydra.sweeper.n_trials=6",
               "hydra.sweeper.baseline=false", "dataset=csv", "dataset.path=missing.csv", "model.units=int(interval(2, 16))",

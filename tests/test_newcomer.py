@@ -29,6 +29,7 @@ def _store(home):
 
 # --- 1. one error path -------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_compare_of_a_missing_experiment_names_it_and_the_store_searched(cli, home, tmp_path):
     # no store in the folder: one line naming the experiment and the path, and no store is created
     elsewhere = tmp_path / "elsewhere"
@@ -47,6 +48,7 @@ def test_compare_of_a_missing_experiment_names_it_and_the_store_searched(cli, ho
     assert "'nosuch'" in line and str(home / "mlruns" / "mlflow.db") in line and "quickstart" in line
 
 
+@pytest.mark.slow
 def test_an_error_is_printed_once_as_one_line(cli, home):
     result = cli("train", "model=lstm_dropout", "model.dropout=1.5", *TINY, timeout=120)
     assert result.returncode == 2 and result.stderr.strip().splitlines() == _error_lines(result.stderr), result.stderr
@@ -60,6 +62,7 @@ def test_an_error_is_printed_once_as_one_line(cli, home):
     assert result.returncode == 2 and len(_error_lines(result.stderr)) == 1
 
 
+@pytest.mark.slow
 def test_every_trial_failing_exits_1_with_one_error_line(cli, home):
     # a data error in every trial: the run failed (1), not the command line (2); the trials' own failures are warnings
     result = cli("sweep", "quickstart", "--n-trials", "1", *TINY, "dataset=csv", f"dataset.path={home / 'absent.csv'}",
@@ -97,6 +100,7 @@ def _trial_run(client, experiment_id, study, value, number, **params):
     return run.info.run_id
 
 
+@pytest.mark.slow
 def test_compare_shows_a_sweeps_best_trial_in_a_table_that_fits_120_columns(home, cli):
     from textsweep.rendering.comparison import curves_figure
     from textsweep.rendering.tables import render_records
@@ -158,6 +162,7 @@ def model_uri(tmp_path_factory):
     return home, f"runs:/{result['run_id']}/model"
 
 
+@pytest.mark.slow
 def test_predict_reads_a_csv_as_csv_without_column(model_uri, tmp_path):
     home, uri = model_uri
     rows = review_rows(5)
@@ -243,6 +248,7 @@ def test_sweep_progress_shows_eta_and_best_on_a_terminal_only(tmp_path):
     os.close(leader)
 
 
+@pytest.mark.slow
 def test_training_shows_a_progress_bar_on_a_terminal_and_one_line_per_epoch_in_a_log(home):
     import os
     import pty
@@ -282,6 +288,7 @@ def _drain(fd: int, chunks: list) -> None:
 
 # --- 8. dashboard ------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_dashboard_serves_the_study_and_stops_with_its_server(cli, home):
     import time
     import urllib.request

@@ -40,6 +40,7 @@ def test_the_wheel_ships_every_config_and_sweep(installed):
                     assert f"textsweep/{relative}" in names, relative
 
 
+@pytest.mark.slow
 def test_the_installed_package_trains_from_any_folder_and_finds_the_projects_own_sweeps(installed, tmp_path):
     _, target = installed
     project = tmp_path / "project"
@@ -62,6 +63,7 @@ def test_the_installed_package_trains_from_any_folder_and_finds_the_projects_own
     assert (project / "mlruns" / "mlflow.db").is_file() and (project / "mlruns" / "optuna.db").is_file()
 
 
+@pytest.mark.slow
 def test_a_project_adds_its_own_presets_and_runs_a_sweep_file_from_any_path(installed, tmp_path):
     _, target = installed
     project = tmp_path / "project"

@@ -30,6 +30,7 @@ def test_ngram_bag_is_exactly_scikit_learns_tfidf_of_uni_and_bigrams():
         np.testing.assert_allclose(np.sort(a[a > 0]), np.sort(b[b > 0]), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_baseline_trains_on_the_runs_data_logs_like_any_run_and_reads_raw_text(compose, client):
     import mlflow
 
@@ -80,6 +81,7 @@ def test_a_knob_the_preset_does_not_use_is_an_error_in_a_run_and_not_applicable_
     assert validate_config(cfg, in_sweep=True) == ["filters"]
 
 
+@pytest.mark.slow
 def test_early_stopping_is_on_in_a_sweep_and_the_objective_is_the_restored_epochs_score(compose, client):
     from textsweep.train import run_training
 
@@ -118,6 +120,7 @@ def test_baseline_needs_texts_as_long_as_its_ngrams(compose):
         validate_config(compose("model=bag_of_ngrams", "dataset.maxlen=1"))
 
 
+@pytest.mark.slow
 def test_sweep_over_presets_trains_the_baseline_once_logs_knobs_na_and_confirms_the_winner(cli, home, client):
     args = ["train", "-m", "hydra/sweeper=optuna", "hydra.sweeper.sampler.n_startup_trials=2", *TINY,
             "experiment_name=presets", "model=choice(lstm,cnn_maxpool)", "model.units=choice(3,5)",
@@ -163,6 +166,7 @@ def test_sweep_over_presets_trains_the_baseline_once_logs_knobs_na_and_confirms_
     (["model.blocks=choice([{type:lstm,units:4}],[{type:gru,units:4}])"], "choice() of lists or mappings is not supported"),
     (["model=choice(lstm,nosuch)"], "hydra.sweeper.params.model: nosuch is not an option of the model group: choose among"),
 ])
+@pytest.mark.slow
 def test_a_search_space_that_cannot_work_fails_in_one_line_before_any_trial(cli, client, space, expected):
     result = cli("train", "-m", "hydra/sweeper=optuna", *TINY, "experiment_name=badspace", *space)
     assert result.returncode == 2, result.stderr[-2000:]

@@ -57,6 +57,7 @@ def test_malformed_search_spaces_fail_in_one_line(params, message):
 
 # --- sweeps from the command line ----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_seeded_tpe_sweep_is_reproducible_and_resume_adds_trials(cli, home, tmp_path, client):
     args = ["train", "-m", *OPTUNA, "hydra.sweeper.study_name=s", "model=lstm_dropout", "model.units=4",
             "model.dropout=interval(0.0, 0.5)", "trainer.learning_rate=tag(log, interval(0.001, 0.01))", *TINY]
@@ -102,6 +103,7 @@ def test_seeded_tpe_sweep_is_reproducible_and_resume_adds_trials(cli, home, tmp_
 
 
 @pytest.mark.parametrize("launcher", ["basic", "joblib"])
+@pytest.mark.slow
 def test_a_weak_trial_is_pruned_through_the_launcher(cli, home, client, launcher):
     (home / "mlruns").mkdir(exist_ok=True)
     study_with_strong_history(f"sqlite:///{home / 'mlruns' / 'optuna.db'}", "prune")
@@ -117,6 +119,7 @@ def test_a_weak_trial_is_pruned_through_the_launcher(cli, home, client, launcher
     assert run.data.metrics["epochs_run"] == 1
 
 
+@pytest.mark.slow
 def test_failing_trials_are_marked_with_their_reason_and_the_sweep_goes_on(cli, home, client):
     # A bad value that only a composed trial shows (a batch size of 0) fails that trial, not the sweep.
     result = cli("train", "-m", "hydra/sweeper=optuna", "hydra/sweeper/sampler=grid", "hydra.sweeper.study_name=faults",
@@ -136,6 +139,7 @@ def test_failing_trials_are_marked_with_their_reason_and_the_sweep_goes_on(cli, 
     assert "lstm failed: trainer.batch_size=0 must be >= 1" in result.stdout  # in the job log, not a traceback
 
 
+@pytest.mark.slow
 def test_a_killed_trial_is_detected_by_heartbeat_and_retried(home, client):
     args = [sys.executable, "-m", "textsweep", "train", "-m", *OPTUNA, "hydra.sweeper.study_name=killed",
             "hydra.sweeper.heartbeat_interval=1", "hydra.sweeper.n_trials=1", "model.units=int(interval(4, 16))",
@@ -151,6 +155,7 @@ def test_a_killed_trial_is_detected_by_heartbeat_and_retried(home, client):
     assert killed_run.info.status == "FAILED" and killed_run.data.tags["textsweep.failure_reason"] == "process_lost"
 
 
+@pytest.mark.slow
 def test_two_concurrent_sweep_processes_record_every_trial_once(home, client):
     args = [sys.executable, "-m", "textsweep", "sweep", "quickstart", "--n-trials", "3", *TINY]
     procs = [subprocess.Popen(args, cwd=home, env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -165,6 +170,7 @@ def test_two_concurrent_sweep_processes_record_every_trial_once(home, client):
     assert sorted(int(r.data.tags["optuna.trial"]) for r in children) == list(range(6))
 
 
+@pytest.mark.slow
 def test_sweep_command_status_and_errors(cli, home):
     ran = cli("sweep", "quickstart", "--n-trials", "2", *TINY)
     assert ran.returncode == 0, ran.stderr[-3000:]
@@ -181,6 +187,7 @@ def test_sweep_command_status_and_errors(cli, home):
     assert empty.returncode == 2 and "the search space is empty" in empty.stderr
 
 
+@pytest.mark.slow
 def test_a_sweep_keeps_the_models_of_the_best_trials_only_and_promote_finds_the_best(cli, home, client):
     # tracking.best_models_only (the default): a trial logs its model when none finished before it did better
     # (top 1 without confirmation), so the best trial has one and the rest cost no time or disk
@@ -235,6 +242,7 @@ def test_reused_compose_gives_every_job_the_config_a_full_compose_gives(tmp_path
         assert len(reused._composed) == 2  # one composition per group choice, not one per job
 
 
+@pytest.mark.slow
 def test_joblib_launcher_runs_a_batch_of_two_trials_in_parallel(cli, home):
     result = cli("train", "-m", *OPTUNA, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.n_jobs=2",
                  "hydra.sweeper.n_trials=2", "hydra.sweeper.study_name=par", "model.units=int(interval(4, 16))", *TINY)
@@ -244,6 +252,7 @@ def test_joblib_launcher_runs_a_batch_of_two_trials_in_parallel(cli, home):
     assert "Launching jobs" in result.stdout + result.stderr or "Joblib" in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_sigterm_stops_a_sweep_cleanly_and_the_next_run_continues(home, client):
     args = [sys.executable, "-m", "textsweep", "sweep", "quickstart", *TINY]
     proc = signal_mid_training([*args, "--n-trials", "3", "trainer.epochs=200", "hydra.sweeper.baseline=false"], home, client,

@@ -43,6 +43,7 @@ def test_one_run_logs_config_curves_metrics_and_a_text_model(compose, client, ho
     assert keras_model.input_shape == (None, cfg.dataset.maxlen)
 
 
+@pytest.mark.slow
 def test_second_run_in_the_process_reads_the_cache_and_frees_the_first_model(compose, client, monkeypatch):
     import gc
     import weakref
@@ -92,6 +93,7 @@ def test_unwritable_store_is_a_clear_error(compose, home):
         run_training(compose(f"home={blocker}"))
 
 
+@pytest.mark.slow
 def test_csv_cnn_lstm_from_the_cli_then_predict_raw_text(cli, home, client):
     path = write_csv(home / "reviews.csv", review_rows(400, seed=1))
     result = cli("train", "dataset=csv", f"dataset.path={path}", "dataset.text_column=review",
@@ -112,6 +114,7 @@ def test_csv_cnn_lstm_from_the_cli_then_predict_raw_text(cli, home, client):
         assert abs(float(neg) + float(pos) - 1) < 1e-3 and predicted in ("negative", "positive")
 
 
+@pytest.mark.slow
 def test_multirun_over_two_presets_makes_two_runs(cli, client):
     result = cli("train", "-m", "model=lstm,cnn_lstm", "experiment_name=multi", "dataset.num_samples=200",
                  "dataset.maxlen=16", "model.units=4", "embedding.dim=4", "trainer.epochs=1",
@@ -126,6 +129,7 @@ def test_multirun_over_two_presets_makes_two_runs(cli, client):
     assert parent.data.metrics["runs_finished"] == 2
 
 
+@pytest.mark.slow
 def test_sigterm_ends_the_run_killed_not_finished(home, client):
     proc = signal_mid_training([sys.executable, "-m", "textsweep", "train", "experiment_name=term", "trainer.epochs=50",
                                 "trainer.verbose=0", "tracking.log_model=false"], home, client, "term", signal.SIGTERM)

@@ -89,6 +89,7 @@ def pg_db():
     admin.close()
 
 
+@pytest.mark.slow
 def test_no_password_reaches_params_tags_config_hydra_yaml_or_the_console(home, pg_db):
     import mlflow
 
@@ -128,6 +129,7 @@ def test_a_raw_at_in_a_password_never_shows_its_tail_and_a_dead_server_fails_fas
 
 # --- MLflow filters -----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_quotes_and_bad_filters_in_user_strings_give_one_line_never_a_traceback(cli, client):
     client.create_experiment("it's here")
     cases = [
@@ -146,6 +148,7 @@ def test_quotes_and_bad_filters_in_user_strings_give_one_line_never_a_traceback(
 
 # --- a killed sweep, restarted at once ---------------------------------------------------------------
 
+@pytest.mark.slow
 def test_a_sweep_killed_with_sigkill_and_restarted_at_once_reclaims_its_trial_and_runs(home, client):
     study = "it's killed"  # a quote: the study name goes into MLflow filters quoted
     args = [sys.executable, "-m", "textsweep", "train", "-m", *OPTUNA, f'hydra.sweeper.study_name="{study}"',
@@ -273,6 +276,7 @@ def small_disk(tmp_path):
         subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
+@pytest.mark.slow
 def test_a_disk_full_mid_run_ends_the_run_failed_in_one_line(cli, client, small_disk):
     artifacts = small_disk("8k")  # the store has room; the run's artifacts (config, summary, curve) do not
     result = cli("train", f"tracking.artifact_root={artifacts}", *TINY)
@@ -355,6 +359,7 @@ def test_a_non_utf8_file_is_named_with_its_line():
         next(lines)
 
 
+@pytest.mark.slow
 def test_a_background_sweep_that_inherited_sigint_ignored_still_stops_on_sigint(home, client):
     args = [sys.executable, "-m", "textsweep", "train", "-m", *OPTUNA, "hydra.sweeper.n_trials=1",
             "model.units=int(interval(4, 8))", *TINY[:-3], "trainer.epochs=200", "tracking.log_model=false"]
@@ -364,6 +369,7 @@ def test_a_background_sweep_that_inherited_sigint_ignored_still_stops_on_sigint(
     assert {r.info.status for r in runs_of(client, "textsweep")} == {"KILLED"}
 
 
+@pytest.mark.slow
 def test_a_run_too_big_for_memory_is_one_line(cli):
     for override, where in (("dataset.maxlen=100000000", "Unable to allocate"), ("model.units=1000000000", "OOM")):
         result = cli("train", override, *TINY[:1], *TINY[2:])
@@ -387,6 +393,7 @@ def test_compare_on_a_read_only_store_is_one_line(cli, home, client, small_disk)
     assert result.returncode == 2 and "read-only" in one_line(result.stderr)
 
 
+@pytest.mark.slow
 def test_a_single_run_killed_with_sigkill_is_closed_by_the_next_command_on_its_store(home, client, compose):
     from textsweep.tracking.runs import open_experiment
 

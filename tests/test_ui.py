@@ -35,6 +35,9 @@ def page_text(url: str, profile, budget_ms: int = 20000) -> tuple[str, str]:
     return " ".join(re.sub(r"<[^>]+>", " ", text).split()), dom
 
 
+pytestmark = pytest.mark.slow  # a real MLflow UI and headless Chromium per module
+
+
 @pytest.fixture(scope="module")
 def ui(tmp_path_factory):
     if CHROMIUM is None:

@@ -1,5 +1,7 @@
 """Typed config schema, registered in Hydra's ConfigStore: a misspelled key or a wrong type fails at compose time.
 
+The one place defaults are written: a group's YAML file (conf/dataset/csv.yaml, ...) sets only what differs.
+
 Value ranges (dropout in [0, 1), units >= 1, ...) are checked after composition by `textsweep.config.validate`.
 """
 
@@ -15,7 +17,9 @@ KERAS_IMDB_SHA256 = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e46
 
 @dataclass
 class DatasetConfig:
-    name: str = MISSING  # imdb | csv | text_dir | synthetic
+    name: str = MISSING  # the label on runs and tags: imdb | csv | text_dir | synthetic | a project's own
+    # The DatasetSource class that reads it (textsweep.pipeline.datasets): set by the group's YAML file.
+    _target_: str = MISSING
     path: Optional[str] = None
     # csv
     text_column: str = "text"
@@ -100,9 +104,9 @@ class EarlyStoppingConfig:
 class TrainerConfig:
     optimizer: str = "adam"  # adam | rmsprop | sgd
     learning_rate: Optional[float] = None  # null = the optimizer's Keras default
-    epochs: int = 3
+    epochs: int = 3  # in a sweep: the budget; early stopping ends a trial at its best epoch
     batch_size: int = 64
-    validation_split: float = 0.2
+    validation_split: float = 0.2  # from the training data; the test split is scored once, at the end
     # The tutorials' protocol (test set as validation_data). Explicit only; runs are tagged so.
     validate_on_test: bool = False
     early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)

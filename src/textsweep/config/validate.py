@@ -10,9 +10,11 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from textsweep.config.blocks import CELLS, NGRAM_WEIGHTINGS, REDUCTIONS, check_blocks
+from textsweep.config.targets import target_class
 from textsweep.errors import ConfigError
 
-DATASETS = ("imdb", "csv", "text_dir", "synthetic")
+DATASET_SOURCE = "textsweep.pipeline.datasets.DatasetSource"
+DATASET_EXAMPLE = "textsweep.pipeline.datasets.csv_file.CsvFile"
 EMBEDDINGS = ("learned", "glove")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 KNOBS = ("units", "dropout", "recurrent_dropout", "input_dropout", "filters", "kernel_size", "pool_size", "cell", "bidirectional", "reduce",
@@ -78,30 +80,13 @@ def unused_knobs(model: DictConfig) -> list[str]:
 
 
 def _validate_dataset(d: DictConfig) -> None:
-    _choice("dataset.name", d.name, DATASETS)
     _at_least("dataset.max_tokens", d.max_tokens, 3)
     _at_least("dataset.maxlen", d.maxlen, 1)
     _choice("dataset.padding", d.padding, ("pre", "post"))
     _choice("dataset.truncating", d.truncating, ("pre", "post"))
     _fraction("dataset.test_split", d.test_split, 0.2)
-    if d.name in ("csv", "text_dir"):
-        if not d.path:
-            what = "a CSV file" if d.name == "csv" else "a folder with train/ and test/ (the aclImdb layout)"
-            raise ConfigError(f"dataset.path is not set: point it at {what}, e.g. dataset.path=data/reviews.csv")
-        path = Path(d.path).expanduser()
-        if not path.exists():
-            raise ConfigError(f"dataset.path={d.path} does not exist: check the path (relative paths start at {Path.cwd()})")
-        if d.name == "csv" and not path.is_file():
-            raise ConfigError(f"dataset.path={d.path} is not a file: dataset=csv reads one CSV file")
-        if d.name == "text_dir" and not path.is_dir():
-            raise ConfigError(f"dataset.path={d.path} is not a folder: dataset=text_dir reads the aclImdb layout")
-    if d.name == "csv" and d.text_column == d.label_column:
-        raise ConfigError(f"dataset.text_column and dataset.label_column are both {d.text_column!r}: name two different columns")
-    if d.name == "synthetic":
-        _at_least("dataset.num_samples", d.num_samples, 20)
-        _at_least("dataset.min_words", d.min_words, 4)
-        if d.max_words < d.min_words:
-            raise ConfigError(f"dataset.max_words={d.max_words} is below dataset.min_words={d.min_words}: raise it")
+    # the source's own keys (path, columns, ...): checked by the class dataset._target_ names
+    target_class(d, "dataset", DATASET_SOURCE, DATASET_EXAMPLE)().check(d)
     if d.sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", d.sha256):
         raise ConfigError(f"dataset.sha256={d.sha256!r} is not a SHA-256 hex digest (64 hex characters)")
 

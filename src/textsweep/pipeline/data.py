@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from textsweep.pipeline.datasets import Corpus, sha256_of
+from textsweep.pipeline.datasets import Corpus, sha256_of, source_of
 from textsweep.errors import DataError
 from textsweep.pipeline.vectorize import Vectorizer, pad
 
@@ -63,20 +63,6 @@ def stratified_split(labels: np.ndarray, fraction: float, seed: int) -> tuple[np
     return np.sort(np.concatenate(kept)), np.sort(np.concatenate(held))
 
 
-def _read_source(d: DictConfig, seed: int) -> Corpus:
-    if d.name == "imdb":
-        from textsweep.pipeline.datasets.imdb import load_imdb
-        return load_imdb(d)
-    if d.name == "csv":
-        from textsweep.pipeline.datasets.csv_file import load_csv
-        return load_csv(d)
-    if d.name == "text_dir":
-        from textsweep.pipeline.datasets.text_dir import load_text_dir
-        return load_text_dir(d)
-    from textsweep.pipeline.datasets.synthetic import load_synthetic
-    return load_synthetic(d, seed)
-
-
 def _take(items: list, idx: np.ndarray) -> list:
     return [items[i] for i in idx]
 
@@ -120,7 +106,7 @@ def check_splits(splits: Splits, class_names: list[str]) -> None:
 
 
 def build_text_data(d: DictConfig, trainer: DictConfig, seed: int) -> TextData:
-    corpus = _read_source(d, seed)
+    corpus = source_of(d).read(d, seed)
     splits = split_corpus(corpus, d, trainer, seed)
     train, y_train, val, y_val, test, y_test = (splits.train, splits.y_train, splits.val, splits.y_val, splits.test,
                                                 splits.y_test)
@@ -147,29 +133,11 @@ def fingerprint(arrays: dict) -> str:
     return digest.hexdigest()[:16]
 
 
-def _source_digest(d: DictConfig) -> str:
-    """What the source file(s) hold, cheaply: content hash for files, listing stats for folders."""
-    if d.name == "synthetic":
-        return "generated"
-    if d.name == "imdb":
-        from textsweep.pipeline.datasets.imdb import KERAS_CACHE
-        path = Path(d.path).expanduser() if d.path else KERAS_CACHE.expanduser()
-    else:
-        path = Path(d.path).expanduser()
-    if not path.exists():
-        return "absent"
-    if path.is_file():
-        st = path.stat()
-        return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
-    entries = sorted((str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns) for p in path.rglob("*") if p.is_file())
-    return hashlib.sha256(repr(entries).encode()).hexdigest()
-
-
 def cache_key(d: DictConfig, trainer: DictConfig, seed: int) -> str:
     spec = {
         "format": CACHE_FORMAT,
         "dataset": OmegaConf.to_container(d, resolve=True),
-        "source": _source_digest(d),
+        "source": source_of(d).digest(d),
         "seed": seed,
         "validation_split": trainer.validation_split,
         "validate_on_test": trainer.validate_on_test,

@@ -1,6 +1,9 @@
 """Dataset sources: each reads one kind of input and returns a Corpus (raw texts or ids, labels, class names).
 
-Splitting, vectorisation and caching are done once for all of them in `textsweep.pipeline.data`.
+A source is a `DatasetSource` subclass named by `_target_` in its conf/dataset/NAME.yaml. A new kind of
+input (in textsweep, or in a project's own package with its own conf/dataset/) is a subclass plus that YAML
+file: validation, caching and loading find it through `_target_`. Splitting, vectorisation and caching
+are done once for all of them in `textsweep.pipeline.data`.
 """
 
 import hashlib
@@ -57,3 +60,52 @@ def check_classes(class_names: list[str], labels: np.ndarray, where: str) -> Non
         raise DataError(f"{where} has no labelled examples: check the file and the column names")
     if len(class_names) < 2:
         raise DataError(f"{where} has only one class ({class_names[0]!r}): a classifier needs at least 2 classes")
+
+
+class DatasetSource:
+    """One kind of input. `d` is the run's `dataset` config node: the source's settings."""
+
+    def check(self, d) -> None:
+        """Checks of this source's own keys before any data is read: a one-line ConfigError naming the key."""
+
+    def digest(self, d) -> str:
+        """What the source holds, cheaply (a part of the cache key): by default the file or folder at dataset.path."""
+        return path_digest(Path(d.path).expanduser())
+
+    def read(self, d, seed: int) -> Corpus:
+        raise NotImplementedError
+
+
+def source_of(d) -> DatasetSource:
+    """The DatasetSource that dataset._target_ names."""
+    from textsweep.config.targets import target_class
+    from textsweep.config.validate import DATASET_EXAMPLE, DATASET_SOURCE
+
+    return target_class(d, "dataset", DATASET_SOURCE, DATASET_EXAMPLE)()
+
+
+def check_path(d, kind: str, what: str, example: str) -> Path:
+    """dataset.path is set and is an existing file (kind="file") or folder (kind="folder")."""
+    from textsweep.errors import ConfigError
+
+    if not d.path:
+        raise ConfigError(f"dataset.path is not set: point it at {what}, e.g. dataset.path={example}")
+    path = Path(d.path).expanduser()
+    if not path.exists():
+        raise ConfigError(f"dataset.path={d.path} does not exist: check the path (relative paths start at {Path.cwd()})")
+    if kind == "file" and not path.is_file():
+        raise ConfigError(f"dataset.path={d.path} is not a file: dataset={d.name} reads {what}")
+    if kind == "folder" and not path.is_dir():
+        raise ConfigError(f"dataset.path={d.path} is not a folder: dataset={d.name} reads {what}")
+    return path
+
+
+def path_digest(path: Path) -> str:
+    """What a file or folder holds, cheaply: size and mtime for a file, the listing's stats for a folder."""
+    if not path.exists():
+        return "absent"
+    if path.is_file():
+        st = path.stat()
+        return f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+    entries = sorted((str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns) for p in path.rglob("*") if p.is_file())
+    return hashlib.sha256(repr(entries).encode()).hexdigest()

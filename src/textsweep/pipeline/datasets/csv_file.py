@@ -6,7 +6,7 @@ import math
 import sys
 from pathlib import Path
 
-from textsweep.pipeline.datasets import Corpus, check_classes, encode_labels
+from textsweep.pipeline.datasets import Corpus, DatasetSource, check_classes, check_path, encode_labels
 from textsweep.errors import DataError
 
 log = logging.getLogger("textsweep")
@@ -114,3 +114,17 @@ def load_csv(d) -> Corpus:
         test_labels=y_test,
         class_names=names,
     )
+
+
+class CsvFile(DatasetSource):
+    """dataset=csv: one CSV file with a text column and a label column."""
+
+    def check(self, d) -> None:
+        check_path(d, "file", "a CSV file", "data/reviews.csv")
+        if d.text_column == d.label_column:
+            from textsweep.errors import ConfigError
+
+            raise ConfigError(f"dataset.text_column and dataset.label_column are both {d.text_column!r}: name two different columns")
+
+    def read(self, d, seed: int) -> Corpus:
+        return load_csv(d)

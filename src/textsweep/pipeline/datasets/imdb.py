@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from textsweep.pipeline.datasets import Corpus, sha256_of
+from textsweep.pipeline.datasets import Corpus, DatasetSource, path_digest, sha256_of
 from textsweep.errors import DataError
 from textsweep.pipeline.vectorize import PAD, Vectorizer
 
@@ -108,3 +108,13 @@ def load_imdb(d) -> Corpus:
         encode(x_train), np.asarray(y_train, dtype=np.int32), encode(x_test), np.asarray(y_test, dtype=np.int32),
         CLASS_NAMES, vectorizer,
     )
+
+
+class ImdbFile(DatasetSource):
+    """dataset=imdb: the Keras IMDB file (dataset.path, else Keras's own cache)."""
+
+    def digest(self, d) -> str:
+        return path_digest(Path(d.path).expanduser() if d.path else KERAS_CACHE.expanduser())
+
+    def read(self, d, seed: int) -> Corpus:
+        return load_imdb(d)

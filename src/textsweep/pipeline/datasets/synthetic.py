@@ -10,7 +10,7 @@ separate from a bag-of-words baseline here, which is why the quickstart and the 
 
 import numpy as np
 
-from textsweep.pipeline.datasets import Corpus
+from textsweep.pipeline.datasets import Corpus, DatasetSource
 
 POSITIVE = (
     "good great wonderful excellent calming delightful brilliant lovely superb enjoyable moving charming "
@@ -76,3 +76,22 @@ def make_texts(num_samples: int, min_words: int, max_words: int, seed: int) -> t
 def load_synthetic(d, seed: int) -> Corpus:
     texts, labels = make_texts(d.num_samples, d.min_words, d.max_words, seed)
     return Corpus(texts, labels, None, None, list(CLASS_NAMES))
+
+
+class Synthetic(DatasetSource):
+    """dataset=synthetic: generated from dataset.num_samples, min_words, max_words and the split seed."""
+
+    def check(self, d) -> None:
+        from textsweep.errors import ConfigError
+
+        for key, least in (("num_samples", 20), ("min_words", 4)):
+            if d[key] is None or d[key] < least:
+                raise ConfigError(f"dataset.{key}={d[key]!r} must be >= {least}")
+        if d.max_words < d.min_words:
+            raise ConfigError(f"dataset.max_words={d.max_words} is below dataset.min_words={d.min_words}: raise it")
+
+    def digest(self, d) -> str:
+        return "generated"  # the settings in the cache key are all it depends on
+
+    def read(self, d, seed: int) -> Corpus:
+        return load_synthetic(d, seed)

@@ -7,7 +7,7 @@ Folders present only under train/ (aclImdb's unlabelled `unsup`) are ignored unl
 
 from pathlib import Path
 
-from textsweep.pipeline.datasets import Corpus, check_classes, encode_labels
+from textsweep.pipeline.datasets import Corpus, DatasetSource, check_classes, check_path, encode_labels
 from textsweep.errors import DataError
 
 
@@ -45,3 +45,13 @@ def load_text_dir(d) -> Corpus:
     if not test_texts:
         raise DataError(f"dataset.path={root}/test has no .txt files: add the test examples")
     return Corpus(train_texts, y_train, test_texts, y_test, names)
+
+
+class TextDir(DatasetSource):
+    """dataset=text_dir: one text file per example, in class folders under train/ and test/."""
+
+    def check(self, d) -> None:
+        check_path(d, "folder", "a folder with train/ and test/ (the aclImdb layout)", "data/aclImdb")
+
+    def read(self, d, seed: int) -> Corpus:
+        return load_text_dir(d)
