@@ -39,7 +39,7 @@ def sweep(home: Path, csv: str, study: str, arm: str, trials: int, epochs: int) 
            "dataset.text_column=review", "dataset.label_column=sentiment", "dataset.maxlen=60", "model=cnn_lstm",
            f"experiment_name={study}", f"hydra.sweeper.study_name={study}", f"hydra.sweeper.n_trials={trials}",
            "hydra.sweeper.sampler.seed=7", "model.units=choice(32, 64, 100)", "model.filters=choice(16, 32, 64)",
-           f"trainer.epochs={epochs}", "trainer.early_stopping.enabled=false", "hydra.sweeper.pruner.name=none",
+           f"trainer.epochs={epochs}", "trainer.early_stopping.enabled=false", "hydra/sweeper/pruner=none",
            "hydra.sweeper.baseline=false", "hydra.sweeper.confirm.top_k=0", "trainer.verbose=0", *overrides]
     started = time.perf_counter()
     done = subprocess.run(cmd, cwd=home, env=env, capture_output=True, text=True)

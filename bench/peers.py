@@ -50,6 +50,7 @@ defaults:
   - override /dataset: csv
   - override /model: cnn_lstm
   - override /hydra/sweeper: optuna
+  - override /hydra/sweeper/pruner: successive_halving   # min_resource 1, reduction_factor 3
 experiment_name: peers
 dataset: {{text_column: review, label_column: sentiment, max_tokens: 5000, maxlen: 60}}
 embedding: {{dim: 32}}
@@ -69,7 +70,6 @@ hydra:
     baseline: false
     confirm: {{top_k: 0}}
     sampler: {{n_startup_trials: {STARTUP_TRIALS}}}
-    pruner: {{name: successive_halving, min_resource: 1, reduction_factor: 3}}
     params:
       model.units: choice({", ".join(map(str, UNITS))})
       model.filters: choice({", ".join(map(str, FILTERS))})

@@ -21,12 +21,12 @@ from pathlib import Path
 # Each pruner with settings that suit an epoch budget on small data: successive halving uses epochs as its
 # resource (rungs at 1, 3, 9 epochs); the median pruner waits for 5 complete trials and never cuts epoch 1.
 PRUNERS = {
-    "successive_halving": ["hydra.sweeper.pruner.name=successive_halving", "hydra.sweeper.pruner.min_resource=1",
+    "successive_halving": ["hydra/sweeper/pruner=successive_halving", "hydra.sweeper.pruner.min_resource=1",
                            "hydra.sweeper.pruner.reduction_factor=3"],
-    "hyperband": ["hydra.sweeper.pruner.name=hyperband", "hydra.sweeper.pruner.min_resource=1",
+    "hyperband": ["hydra/sweeper/pruner=hyperband", "hydra.sweeper.pruner.min_resource=1",
                   "hydra.sweeper.pruner.reduction_factor=3"],
-    "median": ["hydra.sweeper.pruner.name=median", "hydra.sweeper.pruner.n_startup_trials=5", "hydra.sweeper.pruner.n_warmup_steps=1"],
-    "none": ["hydra.sweeper.pruner.name=none"],
+    "median": ["hydra/sweeper/pruner=median", "hydra.sweeper.pruner.n_startup_trials=5", "hydra.sweeper.pruner.n_warmup_steps=1"],
+    "none": ["hydra/sweeper/pruner=none"],
 }
 
 

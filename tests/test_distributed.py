@@ -76,7 +76,7 @@ def test_four_workers_on_one_study_record_every_trial_once_and_still_prune(home,
         (home / "mlruns").mkdir()
     study_with_strong_history(storage, "workers")  # so every new trial is pruned at its first epoch
     args = [sys.executable, "-m", "textsweep", "train", "-m", "hydra/sweeper=optuna", "hydra.sweeper.study_name=workers",
-            f"hydra.sweeper.storage={storage}", "hydra.sweeper.n_trials=2", "hydra.sweeper.pruner.name=median",
+            f"hydra.sweeper.storage={storage}", "hydra.sweeper.n_trials=2", "hydra/sweeper/pruner=median",
             "hydra.sweeper.pruner.n_startup_trials=2", "model.units=int(interval(4, 16))", f"tracking.uri={tracking}",
             "experiment_name=workers", "tracking.log_model=false", *TINY]
     workers = [subprocess.Popen(args, cwd=home, env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -173,7 +173,7 @@ def test_a_weak_trial_is_pruned_through_the_submitit_launcher(cli, home):
     (home / "mlruns").mkdir(exist_ok=True)
     study_with_strong_history(f"sqlite:///{home / 'mlruns' / 'optuna.db'}", "prune")
     result = cli("train", "-m", "hydra/sweeper=optuna", "hydra/launcher=submitit_local", "hydra.sweeper.study_name=prune",
-                 "hydra.sweeper.n_trials=1", "hydra.sweeper.pruner.name=median", "hydra.sweeper.pruner.n_startup_trials=2",
+                 "hydra.sweeper.n_trials=1", "hydra/sweeper/pruner=median", "hydra.sweeper.pruner.n_startup_trials=2",
                  "hydra.sweeper.baseline=false", "model.units=int(interval(4, 16))", *TINY, "trainer.epochs=3",
                  "tracking.log_model=false", "hydra.launcher.timeout_min=5", "hydra.launcher.cpus_per_task=1",
                  "hydra.launcher.gpus_per_node=0", f"hydra.launcher.submitit_folder={home / 'submitit' / '%j'}",

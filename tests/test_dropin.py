@@ -222,13 +222,14 @@ def test_any_app_prunes_through_the_launcher_with_textsweep_pruning(tmp_path, la
         defaults:
           - override hydra/sweeper: optuna
           - override hydra/sweeper/sampler: grid
+          - override hydra/sweeper/pruner: median
         hydra:
           sweeper:
             storage: {storage}
             study_name: pruned
             n_trials: 4
             n_jobs: 1
-            pruner: {{name: median, n_startup_trials: 2, n_warmup_steps: 1}}
+            pruner: {{n_startup_trials: 2, n_warmup_steps: 1}}
             params:
               x: choice(0, 1, 2, 3)
         x: 0

@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from textsweep.pipeline.embedding import build_embedding
-from textsweep.errors import DataError
+from textsweep.config.validate import validate_config
+from textsweep.errors import ConfigError, DataError
+from textsweep.pipeline.embedding import EmbeddingSource, PretrainedEmbedding, build_embedding
 
 
 def build(cfg, vocab_size, num_classes, pretrained=None):
@@ -103,3 +104,29 @@ def test_offline_glove_from_the_kumo_package(compose):
     assert not emb.matrix[4].any()
     with pytest.raises(DataError, match="embedding.source=kumo holds 50-dimensional GloVe vectors"):
         build_embedding(compose("embedding=glove", "embedding.source=kumo").embedding, ["", "the"], seed=0)
+
+
+class OneHotWords(EmbeddingSource):
+    """A project's own embedding kind: a class plus `_target_` in its YAML (here, an override)."""
+
+    def build(self, e, vocab, seed):
+        matrix = np.eye(len(vocab), e.dim, dtype=np.float32)
+        return PretrainedEmbedding(matrix, 1.0, len(vocab), len(vocab))
+
+
+def test_an_embedding_is_built_by_the_class_its_target_names(compose):
+    cfg = compose("embedding._target_=test_model.OneHotWords", "embedding.name=one_hot", "embedding.dim=5")
+    validate_config(cfg)
+    emb = build_embedding(cfg.embedding, ["", "[UNK]", "good", "film"], seed=0)
+    np.testing.assert_array_equal(emb.matrix, np.eye(4, 5))
+    assert build_embedding(compose().embedding, ["", "[UNK]", "good"], seed=0) is None  # learned: the default
+    with pytest.raises(ConfigError, match=r"embedding._target_='test_model.Missing' cannot be imported") as err:
+        validate_config(compose("embedding._target_=test_model.Missing"))
+    assert "\n" not in str(err.value)
+
+
+def test_every_block_type_of_the_vocabulary_has_a_builder():
+    from textsweep.config.blocks import BLOCKS
+    from textsweep.pipeline.model import BUILDERS
+
+    assert set(BUILDERS) == set(BLOCKS)

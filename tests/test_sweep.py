@@ -108,7 +108,7 @@ def test_a_weak_trial_is_pruned_through_the_launcher(cli, home, client, launcher
     (home / "mlruns").mkdir(exist_ok=True)
     study_with_strong_history(f"sqlite:///{home / 'mlruns' / 'optuna.db'}", "prune")
     result = cli("train", "-m", *OPTUNA, f"hydra/launcher={launcher}", "hydra.sweeper.study_name=prune",
-                 "hydra.sweeper.n_trials=1", "hydra.sweeper.pruner.name=median", "hydra.sweeper.pruner.n_startup_trials=2",
+                 "hydra.sweeper.n_trials=1", "hydra/sweeper/pruner=median", "hydra.sweeper.pruner.n_startup_trials=2",
                  "model.units=int(interval(4, 16))", *TINY, "trainer.epochs=3")
     assert result.returncode == 0, result.stderr[-3000:]
     trial = study_of(home, "prune").trials[2]

@@ -307,8 +307,10 @@ def test_out_of_range_settings_are_one_line_config_errors(compose):
             validate_config(compose(f"seed={seed}"))
         with pytest.raises(ConfigError, match="sampler.seed"):
             make_sampler(functools.partial(optuna.samplers.TPESampler, seed=seed), 0)
-    with pytest.raises(ConfigError, match="percentile=150 is out of range"):
-        make_pruner({"name": "percentile", "percentile": 150})
+    with pytest.raises(ConfigError, match="hydra.sweeper.pruner .PercentilePruner. rejects its arguments .Percentile must be between 0 and 100"):
+        make_pruner({"_target_": "optuna.pruners.PercentilePruner", "percentile": 150})
+    with pytest.raises(ConfigError, match="hydra.sweeper.pruner._target_='optuna.samplers.TPESampler' is not a BasePruner"):
+        make_pruner({"_target_": "optuna.samplers.TPESampler"})
 
 
 def test_misleading_lines_now_say_what_is_wrong(cli, home, tmp_path):

@@ -43,7 +43,9 @@ class OptunaSweeper(Sweeper):
         from textsweep.sweeping.objectives import as_list
 
         self.sampler = sampler  # a partial of the sampler class (hydra/sweeper/sampler), completed per study
-        self.pruner_spec = _plain(pruner) or {"name": "none"}
+        from textsweep.sweeping.study import pruner_spec
+
+        self.pruner_spec = pruner_spec(_plain(pruner))
         self.direction_spec = as_list(_plain(direction))
         self.objectives = [str(o) for o in as_list(_plain(objective))] or ["val_accuracy"]
         self.objective = self.objectives[0]  # the per-epoch one: pruning, early stopping, baseline, confirmation
@@ -463,7 +465,7 @@ class SweepTracker:
         s = self.sweeper
         run = self.client.create_run(self.experiment_id, run_name=f"sweep-{self.study_name}", tags={OWNER: current_owner(),
             "textsweep.sweep": self.study_name, "optuna.study": self.study_name, "textsweep.role": "sweep",
-            "mlflow.note.content": f"Optuna study {self.study_name}: {s.n_trials} trial(s), sampler {sampler_target(s.sampler).rsplit('.', 1)[-1]}, pruner {s.pruner_spec.get('name')}",
+            "mlflow.note.content": f"Optuna study {self.study_name}: {s.n_trials} trial(s), sampler {sampler_target(s.sampler).rsplit('.', 1)[-1]}, pruner {s.pruner_spec['_target_'].rsplit('.', 1)[-1]}",
         })
         self.run_id = run.info.run_id
         params = {"sweep.direction": ",".join(s.directions), "sweep.objective": ",".join(s.objectives), "sweep.n_trials": s.n_trials,

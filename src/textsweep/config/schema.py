@@ -53,7 +53,9 @@ class DatasetConfig:
 
 @dataclass
 class EmbeddingConfig:
-    name: str = "learned"  # learned | glove
+    name: str = "learned"  # the label on runs and tags: learned | glove | a project's own
+    # The EmbeddingSource class that builds it (textsweep.pipeline.embedding); a group's YAML names its own.
+    _target_: str = "textsweep.pipeline.embedding.Learned"
     dim: int = 32
     trainable: bool = True
     # Padding ids are masked (Keras mask_zero): recurrent layers skip them, average pooling ignores them. Off by

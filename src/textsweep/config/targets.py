@@ -9,9 +9,9 @@ stays the component's settings, read by its methods.
 from textsweep.errors import ConfigError
 
 
-def target_class(node, where: str, base: str, example: str) -> type:
-    """The class `<where>._target_` names, a subclass of `base` (its dotted name: the config layer checks
-    components without importing the pipeline above it); a one-line ConfigError naming the key otherwise."""
+def target_class(node, where: str, base: type | str, example: str) -> type:
+    """The class `<where>._target_` names, a subclass of `base` (a class, or its dotted name: the config layer
+    checks components without importing the pipeline above it); a one-line ConfigError naming the key otherwise."""
     path = node.get("_target_") if node is not None else None
     if not path:
         raise ConfigError(f"{where}._target_ is not set: name the class that builds it, e.g. {where}._target_={example}")
@@ -26,6 +26,8 @@ def target_class(node, where: str, base: str, example: str) -> type:
                           f"name, e.g. {example}") from None
     if not isinstance(cls, type):
         raise ConfigError(f"{where}._target_={path!r} is not a class: name one, e.g. {example}")
+    if isinstance(base, type):
+        base = f"{base.__module__}.{base.__qualname__}"
     if not any(f"{c.__module__}.{c.__qualname__}" == base for c in cls.__mro__):
-        raise ConfigError(f"{where}._target_={path!r} is not a {base.rpartition('.')[2]}: subclass {base}")
+        raise ConfigError(f"{where}._target_={path!r} is not a {base.rpartition('.')[2]}: name one, e.g. {example}")
     return cls

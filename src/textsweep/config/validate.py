@@ -5,7 +5,6 @@ files and the model's block list, and raises ConfigError with one line: the key,
 """
 
 import re
-from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -15,7 +14,8 @@ from textsweep.errors import ConfigError
 
 DATASET_SOURCE = "textsweep.pipeline.datasets.DatasetSource"
 DATASET_EXAMPLE = "textsweep.pipeline.datasets.csv_file.CsvFile"
-EMBEDDINGS = ("learned", "glove")
+EMBEDDING_SOURCE = "textsweep.pipeline.embedding.EmbeddingSource"
+EMBEDDING_EXAMPLE = "textsweep.pipeline.embedding.Glove"
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
 KNOBS = ("units", "dropout", "recurrent_dropout", "input_dropout", "filters", "kernel_size", "pool_size", "cell", "bidirectional", "reduce",
          "ngrams", "weighting")
@@ -92,18 +92,9 @@ def _validate_dataset(d: DictConfig) -> None:
 
 
 def _validate_embedding(e: DictConfig) -> None:
-    _choice("embedding.name", e.name, EMBEDDINGS)
     _at_least("embedding.dim", e.dim, 1)
-    _choice("embedding.oov_init", e.oov_init, ("zeros", "random"))
-    _choice("embedding.source", e.source, ("file", "kumo"))
-    if e.name == "glove" and e.source == "file":
-        if not e.path:
-            raise ConfigError(
-                "embedding.path is not set: point it at a GloVe text file (e.g. glove.6B.100d.txt), "
-                "or use embedding.source=kumo with the offline package (installed with textsweep)"
-            )
-        if not Path(e.path).expanduser().is_file():
-            raise ConfigError(f"embedding.path={e.path} does not exist: download GloVe (glove.6B.zip) and point at the .txt file")
+    # the kind's own keys (path, source, ...): checked by the class embedding._target_ names
+    target_class(e, "embedding", EMBEDDING_SOURCE, EMBEDDING_EXAMPLE)().check(e)
 
 
 def check_knob(knob: str, value) -> None:

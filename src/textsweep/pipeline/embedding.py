@@ -79,30 +79,73 @@ def read_kumo_vectors(dim: int, wanted: set[str]) -> dict[str, np.ndarray]:
     return {w: np.asarray(matrix[i], dtype=np.float32) for i, w in enumerate(words) if w in wanted}
 
 
-def build_embedding(e: DictConfig, vocab: list[str], seed: int) -> PretrainedEmbedding | None:
-    """None for a learned embedding; otherwise the aligned matrix and its coverage."""
-    if e.name == "learned":
+class EmbeddingSource:
+    """Where an embedding's starting vectors come from, named by `_target_` in conf/embedding/NAME.yaml. A new
+    kind (fastText, word2vec, a project's own) is a subclass plus a YAML file. `e` is the run's `embedding` node."""
+
+    def check(self, e: DictConfig) -> None:
+        """Checks of this kind's own keys before any data is read: a one-line ConfigError naming the key."""
+
+    def build(self, e: DictConfig, vocab: list[str], seed: int) -> PretrainedEmbedding | None:
+        """The matrix aligned to the run's vocabulary (row i is vocab[i]); None: the model learns it from scratch."""
+        raise NotImplementedError
+
+
+class Learned(EmbeddingSource):
+    """embedding=learned: Embedding(max_tokens, dim), learned with the model (the tutorials')."""
+
+    def build(self, e, vocab, seed):
         return None
-    words = {w for w in vocab if w and not w.startswith("[")}
-    if e.source == "kumo":
-        vectors = read_kumo_vectors(e.dim, words)
-    else:
-        vectors = read_glove_file(Path(e.path).expanduser(), e.dim, words)
-    rng = np.random.default_rng(seed)
-    if e.oov_init == "random":
-        matrix = rng.normal(0.0, 0.05, size=(len(vocab), e.dim)).astype(np.float32)
-        matrix[0] = 0.0  # padding stays zero
-    else:
-        matrix = np.zeros((len(vocab), e.dim), dtype=np.float32)
-    for i, word in enumerate(vocab):
-        if word in vectors:
-            matrix[i] = vectors[word]
-    found = sum(1 for w in words if w in vectors)
-    coverage = found / max(len(words), 1)
-    if found == 0:
-        raise DataError(
-            "embedding: none of the vocabulary's words has a GloVe vector: check embedding.path and dataset.lowercase "
-            "(GloVe 6B is lowercase)"
-        )
-    log.info("GloVe coverage: %d of %d vocabulary words (%.1f%%)", found, len(words), 100 * coverage)
-    return PretrainedEmbedding(matrix, coverage, found, len(words))
+
+
+class Glove(EmbeddingSource):
+    """embedding=glove: GloVe vectors from a text file (embedding.path) or the offline 50d package (source=kumo)."""
+
+    def check(self, e) -> None:
+        from textsweep.errors import ConfigError
+
+        for key, allowed in (("source", ("file", "kumo")), ("oov_init", ("zeros", "random"))):
+            if e[key] not in allowed:
+                raise ConfigError(f"embedding.{key}={e[key]!r} is not valid: use one of {', '.join(allowed)}")
+        if e.source == "file":
+            if not e.path:
+                raise ConfigError(
+                    "embedding.path is not set: point it at a GloVe text file (e.g. glove.6B.100d.txt), "
+                    "or use embedding.source=kumo with the offline package (installed with textsweep)"
+                )
+            if not Path(e.path).expanduser().is_file():
+                raise ConfigError(f"embedding.path={e.path} does not exist: download GloVe (glove.6B.zip) and point at the .txt file")
+
+    def build(self, e, vocab, seed):
+        """The aligned matrix and its coverage."""
+        words = {w for w in vocab if w and not w.startswith("[")}
+        if e.source == "kumo":
+            vectors = read_kumo_vectors(e.dim, words)
+        else:
+            vectors = read_glove_file(Path(e.path).expanduser(), e.dim, words)
+        rng = np.random.default_rng(seed)
+        if e.oov_init == "random":
+            matrix = rng.normal(0.0, 0.05, size=(len(vocab), e.dim)).astype(np.float32)
+            matrix[0] = 0.0  # padding stays zero
+        else:
+            matrix = np.zeros((len(vocab), e.dim), dtype=np.float32)
+        for i, word in enumerate(vocab):
+            if word in vectors:
+                matrix[i] = vectors[word]
+        found = sum(1 for w in words if w in vectors)
+        coverage = found / max(len(words), 1)
+        if found == 0:
+            raise DataError(
+                "embedding: none of the vocabulary's words has a GloVe vector: check embedding.path and dataset.lowercase "
+                "(GloVe 6B is lowercase)"
+            )
+        log.info("GloVe coverage: %d of %d vocabulary words (%.1f%%)", found, len(words), 100 * coverage)
+        return PretrainedEmbedding(matrix, coverage, found, len(words))
+
+
+def build_embedding(e: DictConfig, vocab: list[str], seed: int) -> PretrainedEmbedding | None:
+    """The embedding stage: the EmbeddingSource that embedding._target_ names, built for this vocabulary."""
+    from textsweep.config.targets import target_class
+    from textsweep.config.validate import EMBEDDING_EXAMPLE, EMBEDDING_SOURCE
+
+    return target_class(e, "embedding", EMBEDDING_SOURCE, EMBEDDING_EXAMPLE)().build(e, vocab, seed)

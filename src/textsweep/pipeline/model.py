@@ -11,7 +11,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from textsweep.config.blocks import BLOCKS, RECURRENT, cudnn_blockers
+from textsweep.config.blocks import BLOCKS, cudnn_blockers
 from textsweep.pipeline.embedding import PretrainedEmbedding
 
 RNN_LAYERS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
@@ -45,41 +45,37 @@ def _generic_rnn(block: dict, return_sequences: bool) -> layers.Layer:
     return [layer, layers.GlobalMaxPooling1D() if reduce == "max" else layers.GlobalAveragePooling1D()]
 
 
+def _bidirectional(block: dict, return_sequences: bool) -> list[layers.Layer]:
+    return [layers.Bidirectional(_rnn(block["layer"], return_sequences), merge_mode=block.get("merge_mode") or "concat")]
+
+
+# The one registry of block builders: type -> (block, whether it must return sequences) -> Keras layers, in
+# order. The vocabulary (parameters, sequence in/out) is config.blocks.BLOCKS, readable without TensorFlow so
+# a bad block list fails before any import; a test keeps the two key sets equal. A new block type is an entry
+# in each. `ngram_bag` reads token ids, not embeddings: build_model builds it in the embedding's place.
+BUILDERS: dict = {
+    "lstm": lambda b, seq: [_rnn(b, seq)],
+    "gru": lambda b, seq: [_rnn(b, seq)],
+    "simple_rnn": lambda b, seq: [_rnn(b, seq)],
+    "bidirectional": _bidirectional,
+    "rnn": _generic_rnn,
+    "dropout": lambda b, seq: [layers.Dropout(b["rate"])],
+    "spatial_dropout": lambda b, seq: [layers.SpatialDropout1D(b["rate"])],
+    "embedding_dropout": lambda b, seq: [layers.Dropout(b["rate"], noise_shape=(None, None, 1))],  # whole words
+    "conv1d": lambda b, seq: [layers.Conv1D(b["filters"], b["kernel_size"], strides=b.get("strides") or 1,
+                                            padding=b.get("padding") or "valid", activation=b.get("activation", "relu"))],
+    "maxpool1d": lambda b, seq: [layers.MaxPooling1D(b["pool_size"], padding=b.get("padding") or "valid")],
+    "global_avg_pool": lambda b, seq: [layers.GlobalAveragePooling1D()],
+    "global_max_pool": lambda b, seq: [layers.GlobalMaxPooling1D()],
+    "dense": lambda b, seq: [layers.Dense(b["units"], activation=b.get("activation", "relu"))],
+    "flatten": lambda b, seq: [layers.Flatten()],
+    "ngram_bag": None,
+}
+
+
 def block_layers(blocks: list[dict], i: int) -> list[layers.Layer]:
     """The Keras layers of block i, in order (one, except an `rnn` block that pools its steps)."""
-    if blocks[i]["type"] == "rnn":
-        return _generic_rnn(blocks[i], _returns_sequences(blocks, i))
-    return [_block_layer(blocks, i)]
-
-
-def _block_layer(blocks: list[dict], i: int) -> layers.Layer:
-    block = blocks[i]
-    kind = block["type"]
-    if kind in RECURRENT:
-        seq = _returns_sequences(blocks, i)
-        if kind == "bidirectional":
-            return layers.Bidirectional(_rnn(block["layer"], seq), merge_mode=block.get("merge_mode") or "concat")
-        return _rnn(block, seq)
-    if kind == "dropout":
-        return layers.Dropout(block["rate"])
-    if kind == "spatial_dropout":
-        return layers.SpatialDropout1D(block["rate"])
-    if kind == "embedding_dropout":
-        return layers.Dropout(block["rate"], noise_shape=(None, None, 1))  # whole words
-    if kind == "conv1d":
-        return layers.Conv1D(block["filters"], block["kernel_size"], strides=block.get("strides") or 1,
-                             padding=block.get("padding") or "valid", activation=block.get("activation", "relu"))
-    if kind == "maxpool1d":
-        return layers.MaxPooling1D(block["pool_size"], padding=block.get("padding") or "valid")
-    if kind == "global_avg_pool":
-        return layers.GlobalAveragePooling1D()
-    if kind == "global_max_pool":
-        return layers.GlobalMaxPooling1D()
-    if kind == "dense":
-        return layers.Dense(block["units"], activation=block.get("activation", "relu"))
-    if kind == "flatten":
-        return layers.Flatten()
-    raise ValueError(f"unknown block type {kind!r}")  # validate.check_blocks rejects this earlier
+    return BUILDERS[blocks[i]["type"]](blocks[i], _returns_sequences(blocks, i))
 
 
 def build_model(blocks: list[dict], *, vocab_size: int, embedding_dim: int, trainable_embedding: bool,

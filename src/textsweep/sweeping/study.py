@@ -143,27 +143,32 @@ class PerTrialSeed(optuna.samplers.BaseSampler):
         self._inner.reseed_rng()
 
 
+def pruner_spec(pruner) -> dict:
+    """The hydra/sweeper/pruner config (Hydra passes a partial, or a dict with `_target_`) as plain JSON-able data:
+    the class path and its arguments, stored on the study so every job rebuilds the same pruner."""
+    if pruner is None:
+        return {"_target_": "optuna.pruners.NopPruner"}
+    if isinstance(pruner, dict):
+        return {k: v for k, v in pruner.items() if k != "_partial_"}
+    cls = getattr(pruner, "func", type(pruner))
+    return {"_target_": f"{cls.__module__}.{cls.__qualname__}", **getattr(pruner, "keywords", {})}
+
+
 def make_pruner(spec: dict | None):
+    """The Optuna pruner a stored spec names; a one-line ConfigError naming hydra.sweeper.pruner otherwise."""
     import optuna
 
-    spec = dict(spec or {})
-    name = spec.pop("name", "none")
-    if name in ("none", None):
-        return optuna.pruners.NopPruner()
-    common = {k: spec[k] for k in ("n_startup_trials", "n_warmup_steps", "interval_steps") if spec.get(k) is not None}
-    if name == "median":
-        return optuna.pruners.MedianPruner(**common)
-    if name == "percentile":
-        if not 0 <= float(spec.get("percentile", 25.0)) <= 100:
-            raise ConfigError(f"hydra.sweeper.pruner.percentile={spec.get('percentile')} is out of range: use a "
-                              "percentile in [0, 100], e.g. hydra.sweeper.pruner.percentile=25")
-        return optuna.pruners.PercentilePruner(float(spec.get("percentile", 25.0)), **common)
-    if name in ("hyperband", "successive_halving"):
-        kwargs = {"min_resource": spec.get("min_resource") or 1, "reduction_factor": int(spec.get("reduction_factor") or 3)}
-        if name == "hyperband":
-            return optuna.pruners.HyperbandPruner(max_resource=spec.get("max_resource") or "auto", **kwargs)
-        return optuna.pruners.SuccessiveHalvingPruner(**kwargs)
-    raise ConfigError(f"hydra.sweeper.pruner.name={name!r} is not valid: use none, median, percentile, hyperband or successive_halving")
+    from textsweep.config.targets import target_class
+
+    spec = dict(spec or {"_target_": "optuna.pruners.NopPruner"})
+    example = "optuna.pruners.MedianPruner (hydra/sweeper/pruner=median)"
+    cls = target_class(spec, "hydra.sweeper.pruner", optuna.pruners.BasePruner, example)
+    kwargs = {k: v for k, v in spec.items() if k not in ("_target_", "_partial_")}
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"hydra.sweeper.pruner ({cls.__name__}) rejects its arguments ({str(e).strip()[:200]}): fix "
+                          f"them, e.g. hydra.sweeper.pruner.percentile=25 (hydra/sweeper/pruner=percentile)") from None
 
 
 class ExhaustibleGridSampler(optuna.samplers.GridSampler):
