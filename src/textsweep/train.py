@@ -38,7 +38,8 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
     from textsweep.pipeline.data import load_dataset
     from textsweep.pipeline.embedding import build_embedding
     from textsweep.errors import ConfigError
-    from textsweep.tracking.runs import home_dir, open_experiment
+    from textsweep.config.paths import RunPaths
+    from textsweep.tracking.runs import open_experiment
     from textsweep.config.validate import is_ngram_model, validate_config
 
     if cfg.baseline:
@@ -48,7 +49,7 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
         cfg.model[knob] = None
     started = time.perf_counter()
     split_seed = cfg.seed if cfg.dataset.split_seed is None else cfg.dataset.split_seed
-    data = load_dataset(cfg.dataset, cfg.trainer, split_seed, home_dir(cfg) / "mlruns" / "cache" / "datasets")
+    data = load_dataset(cfg.dataset, cfg.trainer, split_seed, RunPaths.of(cfg).dataset_cache)
     ngram_model = is_ngram_model(cfg.model)
     if ngram_model and not data.vectorizer.reads_text:
         raise ConfigError("the n-gram baseline reads raw text, and this dataset's vocabulary has ids only (dataset=imdb "
@@ -66,7 +67,7 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
     keras.backend.clear_session()  # trials in one process (basic launcher) must not pile up graphs and memory
     keras.utils.set_random_seed(cfg.seed)
     blocks = OmegaConf.to_container(cfg.model.blocks, resolve=True)
-    buckets = length_buckets(cfg, data, blocks) if cfg.trainer.bucketing else None
+    buckets = length_buckets(cfg.dataset, cfg.trainer, data, blocks) if cfg.trainer.bucketing else None
     model = build_model(
         blocks, vocab_size=data.vocab_size, embedding_dim=cfg.embedding.dim, trainable_embedding=cfg.embedding.trainable,
         maxlen=None if buckets else cfg.dataset.maxlen, num_classes=data.num_classes, pretrained=pretrained,
@@ -114,13 +115,13 @@ def freeze_imported_objects() -> None:
 _imports_frozen = False
 
 
-def length_buckets(cfg: DictConfig, data, blocks: list[dict]):
+def length_buckets(dataset: DictConfig, trainer: DictConfig, data, blocks: list[dict]):
     """trainer.bucketing: bucket lengths from the training split, never shorter than the model accepts."""
     from textsweep.config.blocks import min_sequence_length
     from textsweep.pipeline.buckets import Buckets, sequence_lengths
 
-    padding = cfg.dataset.padding
-    return Buckets.from_lengths(sequence_lengths(data.x_train, padding), cfg.dataset.maxlen, cfg.trainer.buckets,
+    padding = dataset.padding
+    return Buckets.from_lengths(sequence_lengths(data.x_train, padding), dataset.maxlen, trainer.buckets,
                                 min_sequence_length(blocks), padding)
 
 
@@ -147,8 +148,8 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
                 trial.set_user_attr("mlflow_run_id", run_id)
             counts, params = log_begin(client, run_id, cfg, model, data, pretrained)
             monitor = early_stopping_monitor(cfg.trainer, cfg.optuna.objective, in_sweep(cfg))
-            fitted, final = fit_and_score(model, data, cfg, [epoch_logger] + ([pruning] if pruning else []), buckets,
-                                          monitor, timings)
+            fitted, final = fit_and_score(model, data, cfg.trainer, cfg.seed, [epoch_logger] + ([pruning] if pruning else []),
+                                          buckets, monitor, timings)
             pruned_at = pruning.pruned_at if pruning else None
             started = time.perf_counter()
             log_end(client, experiment_id, run_id, cfg, model, data, fitted.history, final, params, run_name, buckets,
@@ -170,14 +171,14 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
             "pruned_at_epoch": float(pruned_at or 0), "run_id": run_id}
 
 
-def fit_and_score(model, data, cfg, callbacks: list, buckets, monitor: str | None, timings: dict):
+def fit_and_score(model, data, trainer: DictConfig, seed: int, callbacks: list, buckets, monitor: str | None, timings: dict):
     """Fit, then score validation (the fit's own last or restored epoch) and test. Knows nothing of MLflow or
     Optuna: they come in as callbacks. Returns (Fitted, the final metrics)."""
     from textsweep.pipeline.fit import evaluate_model, fit_model
 
-    fitted = fit_model(model, data, cfg.trainer, callbacks, buckets, cfg.seed, monitor)
+    fitted = fit_model(model, data, trainer, callbacks, buckets, seed, monitor)
     started = time.perf_counter()
-    batch = max(cfg.trainer.batch_size, 256)
+    batch = max(trainer.batch_size, 256)
     # fit() scored the weights the model holds (the last epoch's, or the restored best epoch's) on the
     # validation split already: no second pass
     val_loss, val_accuracy = fitted.validation_scores() or evaluate_model(model, data.x_val, data.y_val, batch, buckets)

@@ -256,9 +256,9 @@ class OptunaSweeper(Sweeper):
 
         from textsweep.sweeping.pareto import OBJECTIVES_ATTR
         from textsweep.sweeping.study import PRUNER_ATTR, make_pruner, open_storage, resolve_storage_url
-        from textsweep.tracking.runs import home_dir
+        from textsweep.config.paths import RunPaths
 
-        self.storage_url = resolve_storage_url(self.storage, home_dir(self.config))
+        self.storage_url = resolve_storage_url(self.storage, RunPaths.of(self.config))
         self.name = self.study_name or self.config.experiment_name
         storage = open_storage(self.storage_url, self.heartbeat_interval, max_retries=self.max_retries)
         pruner = make_pruner(self.pruner_spec)

@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 from textsweep.errors import ConfigError, NotFound, RunFailed
 
@@ -27,8 +26,10 @@ def main(argv: list[str]) -> int:
     from textsweep.commands.ui import _check_free, _port, _stop
 
     port = _port(args.port)
-    home = Path(os.environ.get("TEXTSWEEP_HOME", ".")).expanduser().resolve()
-    url = resolve_storage_url(args.storage, home)
+    from textsweep.config.paths import RunPaths
+
+    paths = RunPaths.of_project()
+    url = resolve_storage_url(args.storage, paths)
     if not optuna_storage_exists(url):
         raise NotFound(f"no Optuna storage at {where(url)}: run a sweep first (textsweep sweep quickstart), or pass --storage")
     executable = shutil.which("optuna-dashboard", path=os.path.dirname(sys.executable)) or shutil.which("optuna-dashboard")
@@ -36,7 +37,7 @@ def main(argv: list[str]) -> int:
         raise ConfigError("optuna-dashboard is not installed: pip install -e '.[dashboard]' (or pip install optuna-dashboard)")
     _check_free(args.host, port)
     print(f"optuna-dashboard on {where(url)}: http://{args.host}:{port}  (starting; Ctrl-C stops it)", flush=True)
-    log_path = home / "mlruns" / "dashboard.log"  # the server's request logs, out of the terminal
+    log_path = paths.mlruns / "dashboard.log"  # the server's request logs, out of the terminal
     with open(log_path, "ab") as log:
         server = subprocess.Popen([executable, url, "--host", args.host, "--port", str(port)], stdout=log,
                                   stderr=subprocess.STDOUT, start_new_session=True)

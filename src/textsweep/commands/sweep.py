@@ -121,23 +121,22 @@ STATUS_FORMATS = ("table", "md", "csv", "json")
 
 def _where_study(name: str, storage: str | None, overrides: list[str]) -> tuple[str, str, str]:
     """(storage url, study name, objective): a shipped sweep's settings, else any study by name."""
-    import os
-
     from textsweep.sweeping.study import resolve_storage_url
 
     if name in available():
         from textsweep.config.compose import compose_config
-        from textsweep.tracking.runs import home_dir
+        from textsweep.config.paths import RunPaths
 
         cfg = compose_config([f"+sweeps={name}", *overrides], return_hydra_config=True)
         sweeper = cfg.hydra.sweeper
-        url = resolve_storage_url(storage or sweeper.storage, home_dir(cfg))
+        url = resolve_storage_url(storage or sweeper.storage, RunPaths.of(cfg))
         return url, sweeper.study_name or cfg.experiment_name, sweeper.objective
     if overrides:
         raise ConfigError(f"{name!r} is not a shipped sweep, so overrides ({' '.join(overrides)}) do not apply: "
                           "pass --storage URL for a study elsewhere")
-    home = Path(os.environ.get("TEXTSWEEP_HOME", ".")).expanduser().resolve()
-    return resolve_storage_url(storage, home), name, "value"
+    from textsweep.config.paths import RunPaths
+
+    return resolve_storage_url(storage, RunPaths.of_project()), name, "value"
 
 
 def status(name: str, args: list[str]) -> int:

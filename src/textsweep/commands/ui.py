@@ -117,9 +117,9 @@ def _experiment(store, name: str | None) -> tuple[str, str] | None:
 
 
 def _home_mlruns():
-    from pathlib import Path
+    from textsweep.config.paths import RunPaths
 
-    folder = Path(os.environ.get("TEXTSWEEP_HOME", ".")).expanduser().resolve() / "mlruns"
+    folder = RunPaths.of_project().mlruns
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -1,8 +1,10 @@
-"""Where configs live: textsweep's own conf/ and sweeps/, and the user's project folder with its own.
+"""Where things live: textsweep's own conf/ and sweeps/, the user's project folder with its own, and one
+run's files under its `home` (RunPaths).
 
 Imported by the schema (its resolvers put these folders on Hydra's search path) and by compose: stdlib only.
 """
 
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -27,7 +29,7 @@ def project_dir() -> Path:
     """The user's project folder: TEXTSWEEP_HOME, default the current folder."""
     import os
 
-    return Path(os.environ.get("TEXTSWEEP_HOME") or ".").resolve()
+    return Path(os.environ.get("TEXTSWEEP_HOME") or ".").expanduser().resolve()
 
 
 def user_sweeps_dir() -> Path | None:
@@ -46,3 +48,40 @@ def user_conf_dir() -> Path | None:
     not textsweep's own."""
     found = project_dir() / "conf"
     return found if found.is_dir() and found != config_dir().resolve() else None
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """Where one run's files go, resolved once from its `home` ($TEXTSWEEP_HOME, else the current folder): the
+    stages and stores get these paths, not the whole config."""
+
+    home: Path
+
+    @classmethod
+    def of(cls, cfg) -> "RunPaths":
+        return cls(Path(cfg.home).expanduser().resolve())
+
+    @classmethod
+    def of_project(cls) -> "RunPaths":
+        """For commands outside Hydra (compare, ui, dashboard, sweep status): the project folder's."""
+        return cls(project_dir())
+
+    @property
+    def mlruns(self) -> Path:
+        return self.home / "mlruns"
+
+    @property
+    def mlflow_db(self) -> Path:  # the embedded MLflow store
+        return self.mlruns / "mlflow.db"
+
+    @property
+    def optuna_db(self) -> Path:  # the embedded Optuna storage
+        return self.mlruns / "optuna.db"
+
+    @property
+    def artifacts(self) -> Path:  # artifacts of the embedded store's experiments
+        return self.mlruns / "artifacts"
+
+    @property
+    def dataset_cache(self) -> Path:  # vectorised datasets, keyed by config and source
+        return self.mlruns / "cache" / "datasets"

@@ -22,9 +22,10 @@ PRUNER_ATTR = "textsweep.pruner"
 OBJECTIVES = {"val_accuracy": "final_val_accuracy", "val_loss": "final_val_loss"}
 
 
-def resolve_storage_url(storage: str | None, home: Path) -> str:
-    """hydra.sweeper.storage, or the embedded default sqlite:///<home>/mlruns/optuna.db; SQLite paths absolute."""
-    return absolute_sqlite_url(storage or f"sqlite:///{home / 'mlruns' / 'optuna.db'}")
+def resolve_storage_url(storage: str | None, paths) -> str:
+    """hydra.sweeper.storage, or the embedded default sqlite:///<home>/mlruns/optuna.db (paths: a RunPaths);
+    SQLite paths absolute."""
+    return absolute_sqlite_url(storage or f"sqlite:///{paths.optuna_db}")
 
 
 def quiet_optuna() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
+from textsweep.config.paths import RunPaths
 from textsweep.errors import TrackingError
 from textsweep.config.masking import SECRET_NAME, mask_secrets  # noqa: F401  (mask_secrets: the one masking function)
 from textsweep.tracking.databases import (absolute_sqlite_url, creation_lock, first_use_race_retry, probe_server, remove_if_new,
@@ -24,14 +25,10 @@ MAX_PARAM_LENGTH = 6000
 EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
 
 
-def home_dir(cfg: DictConfig) -> Path:
-    return Path(cfg.home).expanduser().resolve()
-
-
 def tracking_uri(cfg: DictConfig) -> str:
     if cfg.tracking.uri:
         return absolute_sqlite_url(cfg.tracking.uri)
-    return f"sqlite:///{home_dir(cfg) / 'mlruns' / 'mlflow.db'}"
+    return f"sqlite:///{RunPaths.of(cfg).mlflow_db}"
 
 
 def experiment_artifacts(cfg: DictConfig, uri: str) -> str | None:
@@ -40,7 +37,7 @@ def experiment_artifacts(cfg: DictConfig, uri: str) -> str | None:
     root = cfg.tracking.artifact_root
     if root is None and uri.startswith(("http://", "https://", "databricks")):
         return None
-    root = root or str(home_dir(cfg) / "mlruns" / "artifacts")
+    root = root or str(RunPaths.of(cfg).artifacts)
     root = root if "://" in root else Path(root).expanduser().resolve().as_uri()
     return f"{root.rstrip('/')}/{cfg.experiment_name}"
 
@@ -48,8 +45,7 @@ def experiment_artifacts(cfg: DictConfig, uri: str) -> str | None:
 def command_tracking_uri(explicit: str | None = None) -> str:
     """For commands outside Hydra (predict, compare, promote, explain): --tracking-uri, else
     $MLFLOW_TRACKING_URI, else textsweep's local store under $TEXTSWEEP_HOME (or the current folder)."""
-    home = Path(os.environ.get("TEXTSWEEP_HOME", ".")).expanduser().resolve()
-    return explicit or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{home / 'mlruns' / 'mlflow.db'}"
+    return explicit or os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{RunPaths.of_project().mlflow_db}"
 
 
 def redact(node, name: str = ""):
