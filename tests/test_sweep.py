@@ -219,7 +219,7 @@ def test_reused_compose_gives_every_job_the_config_a_full_compose_gives(tmp_path
     from hydra.types import HydraContext, RunMode
     from omegaconf import OmegaConf
 
-    from hydra_plugins.textsweep_optuna_sweeper.reused_compose import ReusedCompose
+    from textsweep.sweeping.reused_compose import ReusedCompose
     from hydra_plugins.textsweep_optuna_sweeper.sweeper import OptunaSweeper
     import textsweep.config.schema  # noqa: F401  (the schema and the resolvers conf/config.yaml uses)
     from textsweep.config.paths import config_dir

@@ -1,6 +1,7 @@
 # textsweep's Optuna sweeper for Hydra: `hydra/sweeper=optuna`, with hydra-optuna-sweeper's configuration surface.
 # Hydra imports every module under hydra_plugins/ at start-up, so this one only registers the typed configs;
-# the sweeper is .sweeper.OptunaSweeper (Hydra accepts plugin classes only from hydra_plugins). (No `from
+# the sweeper is .sweeper.OptunaSweeper (Hydra accepts plugin classes only from hydra_plugins), a shell over
+# textsweep.sweeping.sweeper, where the sweep logic lives. (No `from
 # __future__ import annotations` here: it breaks Hydra's scan of dataclasses in plugin modules.)
 #
 # The samplers are the official plugin's config group `hydra/sweeper/sampler`, `_target_`-style, so a config
