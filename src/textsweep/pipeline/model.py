@@ -17,7 +17,6 @@ from textsweep.pipeline.embedding import PretrainedEmbedding
 RNN_LAYERS = {"lstm": layers.LSTM, "gru": layers.GRU, "simple_rnn": layers.SimpleRNN}
 log = logging.getLogger("textsweep")
 _warned_off_cudnn: set[str] = set()  # one warning per reason and process, however many trials it runs
-OPTIMIZERS = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop, "sgd": keras.optimizers.SGD}
 
 
 def _returns_sequences(blocks: list[dict], i: int) -> bool:
@@ -119,7 +118,9 @@ def build_model(blocks: list[dict], *, vocab_size: int, embedding_dim: int, trai
 def compile_model(model: keras.Model, optimizer: str, learning_rate: float | None, num_classes: int) -> None:
     kwargs = {"learning_rate": learning_rate} if learning_rate is not None else {}
     loss = "binary_crossentropy" if num_classes == 2 else "sparse_categorical_crossentropy"
-    model.compile(optimizer=OPTIMIZERS[optimizer](**kwargs), loss=loss, metrics=["accuracy"])
+    # by Keras's own name (trainer.optimizer: the names config.validate.OPTIMIZERS accepts)
+    optimizer = keras.optimizers.get({"class_name": optimizer, "config": kwargs})
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
 
 
 def parameter_counts(model: keras.Model) -> tuple[int, int]:
