@@ -204,6 +204,8 @@ def test_a_sweep_keeps_the_models_of_the_best_trials_only_and_promote_finds_the_
         kept = best_so_far is None or value >= best_so_far
         assert ("textsweep.model_uri" in run.data.tags) == kept, (value, best_so_far)
         assert ("textsweep.no_model" in run.data.tags) == (not kept)
+        # its accuracy curve PNG comes with its model (tracking.curve_png=null): drawing one cost 0.15-0.25 s
+        assert ("accuracy_curve.png" in {a.path for a in client.list_artifacts(run.info.run_id)}) == kept
         best_so_far = value if best_so_far is None else max(best_so_far, value)
     promoted = cli("promote", "kept", "--name", "kept_model")
     assert promoted.returncode == 0, promoted.stderr[-2000:]

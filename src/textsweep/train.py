@@ -152,9 +152,10 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
                                           buckets, monitor, timings)
             pruned_at = pruning.pruned_at if pruning else None
             started = time.perf_counter()
+            keep_model = model_not_kept(cfg, trial, final) if pruned_at is None and cfg.tracking.log_model else None
+            logs_model = pruned_at is None and cfg.tracking.log_model and keep_model is None
             log_end(client, experiment_id, run_id, cfg, model, data, fitted.history, final, params, run_name, buckets,
-                    pruned_at, keep_model=model_not_kept(cfg, trial, final) if pruned_at is None and cfg.tracking.log_model else None,
-                    explain=_explain_count(cfg))
+                    pruned_at, keep_model=keep_model, explain=_explain_count(cfg), curve_png=_curve_png(cfg, logs_model))
             timings["time_log_s"] = time.perf_counter() - started
             log_metrics(client, run_id, timings)
         if pruned_at is not None:
@@ -193,6 +194,13 @@ def fit_and_score(model, data, trainer: DictConfig, seed: int, callbacks: list, 
         final["best_epoch"] = fitted.restored_epoch + 1
     timings["time_evaluate_s"] = time.perf_counter() - started
     return fitted, final
+
+
+def _curve_png(cfg, logs_model: bool) -> bool:
+    """tracking.curve_png: null draws it for a plain run, and in a sweep for the trials that keep their model."""
+    if cfg.tracking.curve_png is not None:
+        return cfg.tracking.curve_png
+    return not in_sweep(cfg) or logs_model
 
 
 def _explain_count(cfg) -> int:

@@ -48,45 +48,44 @@ def log_begin(client, run_id: str, cfg, model, data, pretrained) -> tuple[tuple[
     """Returns ((trainable, non-trainable) parameter counts, the params logged)."""
     from textsweep.tracking.artifacts import model_summary_text
     from textsweep.pipeline.model import parameter_counts
-    from textsweep.tracking.runs import config_params, log_metrics, log_params, redacted_yaml
+    from textsweep.tracking.runs import config_params, log_params, redacted_yaml
 
     counts = parameter_counts(model)
     params = config_params(cfg)
-    log_params(client, run_id, params)
     setup = {"params_trainable": counts[0], "params_non_trainable": counts[1], "vocab_size": data.vocab_size,
              "train_examples": len(data.y_train), "val_examples": len(data.y_val), "test_examples": len(data.y_test)}
     if pretrained is not None:
         setup["embedding_coverage"] = pretrained.coverage
-    log_metrics(client, run_id, setup)
+    log_params(client, run_id, params, metrics=setup)  # one write for both (MLflow's batch limits permitting)
     client.log_text(run_id, redacted_yaml(cfg), "config.yaml")
     client.log_text(run_id, model_summary_text(model), "model_summary.txt")
     return counts, params
 
 
 def log_end(client, experiment_id: str, run_id: str, cfg, model, data, history: dict, final: dict, params: dict,
-            run_name: str, buckets, pruned_at: int | None, keep_model: str | None, explain: int) -> None:
+            run_name: str, buckets, pruned_at: int | None, keep_model: str | None, explain: int, curve_png: bool) -> None:
     """keep_model: None logs the model (tracking.log_model permitting), else the reason it is not kept."""
     from textsweep import serving
     from textsweep.tracking.artifacts import accuracy_curve_png
     from textsweep.tracking.runs import log_metrics
 
-    log_metrics(client, run_id, final, step=final["epochs_run"])
-    with tempfile.TemporaryDirectory() as tmp:
-        png = accuracy_curve_png(history, Path(tmp) / "accuracy_curve.png", f"{run_name} ({cfg.dataset.name})")
-        client.log_artifact(run_id, str(png))
+    # Pruned is a normal outcome of a sweep: the run stays FINISHED, tagged with where it stopped (one write with
+    # the final metrics).
+    tags = {"pruned": "true", "textsweep.pruned_at_epoch": str(pruned_at)} if pruned_at is not None else {}
+    if pruned_at is None and cfg.tracking.log_model and keep_model is not None:
+        tags["textsweep.no_model"] = keep_model
+    log_metrics(client, run_id, final, step=final["epochs_run"], tags=tags)
+    if curve_png:
+        with tempfile.TemporaryDirectory() as tmp:
+            png = accuracy_curve_png(history, Path(tmp) / "accuracy_curve.png", f"{run_name} ({cfg.dataset.name})")
+            client.log_artifact(run_id, str(png))
     if explain > 0 and data.vectorizer.reads_text:
         log_explanations(client, run_id, serving.TextClassifier(model, data.vectorizer, data.class_names, buckets),
                          data, explain, f"{cfg.run_name or cfg.model.name}")
-    if pruned_at is not None:
-        # Pruned is a normal outcome of a sweep: the run stays FINISHED, tagged with where it stopped.
-        client.set_tag(run_id, "pruned", "true")
-        client.set_tag(run_id, "textsweep.pruned_at_epoch", str(pruned_at))
-    elif cfg.tracking.log_model and keep_model is None:
+    if pruned_at is None and cfg.tracking.log_model and keep_model is None:
         info = serving.log_model(client, experiment_id, run_id, model, data.vectorizer, data.class_names, params,
                                  buckets=buckets)
         client.set_tag(run_id, "textsweep.model_uri", info.model_uri)
-    elif cfg.tracking.log_model:
-        client.set_tag(run_id, "textsweep.no_model", keep_model)
 
 
 def log_explanations(client, run_id: str, classifier, data, count: int, name: str) -> None:
