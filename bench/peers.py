@@ -103,7 +103,7 @@ class Trainings:
     def __init__(self, data: dict):
         self.data, self.records = data, []
 
-    def fit(self, model, epochs: int, callbacks: list, initial_epoch: int = 0) -> dict:
+    def fit(self, model, epochs: int, callbacks: list, initial_epoch: int = 0, params: dict | None = None) -> dict:
         d = self.data
         started = time.perf_counter()
         try:
@@ -115,7 +115,7 @@ class Trainings:
         _, test = model.evaluate(d["x_test"], d["y_test"], batch_size=256, verbose=0)
         self.records.append({"end": time.time(), "fit_s": fit_s, "eval_s": time.perf_counter() - started,
                              "epochs": len(history.history["val_accuracy"]), "val": max(history.history["val_accuracy"]),
-                             "test": test})
+                             "test": test, "params": params})
         return history  # Keras Tuner reads the trial's score from the History
 
 
@@ -138,13 +138,15 @@ def optuna_child(data: dict, seed: int, trials: int, epochs: int) -> list:
         model = cnn_lstm(vocab, maxlen, trial.suggest_categorical("units", UNITS),
                          trial.suggest_categorical("filters", FILTERS), trial.suggest_float("dropout", *DROPOUT),
                          trial.suggest_float("learning_rate", *LEARNING_RATE, log=True))
+        params = dict(trial.params)
         seen = Pruned()
         started = time.perf_counter()
         try:
-            history = log.fit(model, epochs, [early_stopping(), seen, TFKerasPruningCallback(trial, "val_accuracy")])
+            history = log.fit(model, epochs, [early_stopping(), seen, TFKerasPruningCallback(trial, "val_accuracy")],
+                              params=params)
         except optuna.TrialPruned:
             log.records.append({"end": time.time(), "fit_s": time.perf_counter() - started, "eval_s": 0.0,
-                                "epochs": seen.epochs, "val": seen.best, "test": None})
+                                "epochs": seen.epochs, "val": seen.best, "test": None, "params": params})
             raise
         return max(history.history["val_accuracy"])
 
@@ -167,7 +169,8 @@ def keras_tuner_child(data: dict, seed: int, trials: int, epochs: int, kind: str
                             hp.Float("dropout", *DROPOUT), hp.Float("learning_rate", *LEARNING_RATE, sampling="log"))
 
         def fit(self, hp, model, *args, **kwargs):  # each training, timed and scored like the other sides'
-            return log.fit(model, kwargs["epochs"], kwargs.get("callbacks", []), kwargs.get("initial_epoch", 0))
+            return log.fit(model, kwargs["epochs"], kwargs.get("callbacks", []), kwargs.get("initial_epoch", 0),
+                           params=dict(hp.values))
 
     common = dict(objective="val_accuracy", seed=seed, directory=folder, project_name=kind, overwrite=True)
     if kind == "kt_hyperband":
@@ -243,7 +246,8 @@ def textsweep_side(home: Path, csv: str, seed: int, trials: int, epochs: int,
         val = t.value if t.value is not None else max(t.intermediate_values.values(), default=0.0)
         records.append({"end": run.info.end_time / 1000, "fit_s": m["train_time_s"], "eval_s": m.get("time_evaluate_s", 0.0),
                         "epochs": int(m["epochs_run"]), "val": val,
-                        "test": m.get("test_accuracy") if t.state.name == "COMPLETE" else None})
+                        "test": m.get("test_accuracy") if t.state.name == "COMPLETE" else None,
+                        "params": {k.split(".")[-1]: v for k, v in t.params.items()}})
     records.sort(key=lambda r: r["end"])
     return launched, wall, records
 
@@ -268,7 +272,7 @@ def summarize(launched: float, wall: float, records: list) -> dict:
     between = [b["end"] - a["end"] - b["fit_s"] - b["eval_s"] for a, b in zip(records, records[1:])]
     return {"wall_s": wall, "trainings": len(records), "epochs": sum(r["epochs"] for r in records), "best_val": best["val"],
             "its_test": best["test"], "within_half_point_s": reached, "overhead_per_trial_s": statistics.median(between),
-            "curve": [(r["end"] - launched, r["val"]) for r in records]}
+            "curve": [(r["end"] - launched, r["val"]) for r in records], "trials": records}
 
 
 def time_to(curve: list, target: float) -> float | None:
@@ -359,7 +363,7 @@ def main() -> None:
                 else:
                     run = peer_side(side, npz, seed, args.trials, args.epochs)
                 results[side].append({"seed": seed, **summarize(*run)})
-                print(f"seed {seed} {side}: {json.dumps({k: v for k, v in results[side][-1].items() if k != 'curve'})}", flush=True)
+                print(f"seed {seed} {side}: {json.dumps({k: v for k, v in results[side][-1].items() if k not in ('curve', 'trials')})}", flush=True)
     print(f"\n{args.trials} trials of up to {args.epochs} epochs, seeds {args.seeds}; mean ± std over the seeds\n")
     print(table(results))
     for line in goals(results):

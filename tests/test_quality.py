@@ -97,6 +97,38 @@ def test_early_stopping_is_on_in_a_sweep_and_the_objective_is_the_restored_epoch
     assert single["epochs_run"] == 2 and "best_epoch" not in runs_of(client, "single")[0].data.metrics
 
 
+@pytest.mark.slow
+def test_the_pruner_is_told_each_trials_best_epoch_so_far_when_early_stopping_restores_it(cli, home, client):
+    # With the best epoch restored, a trial's value at any epoch is its best so far: a trial that peaked early
+    # and then overfits is compared at the rungs by that peak. Without early stopping, by the raw epoch value.
+    import math
+
+    def curves(study: str, experiment: str):
+        trials = optuna.load_study(study_name=study, storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}").trials
+        runs = {r.data.tags["optuna.trial"]: r for r in runs_of(client, experiment) if "optuna.trial" in r.data.tags}
+        for t in trials:
+            raw = [m.value for m in sorted(client.get_metric_history(runs[str(t.number)].info.run_id, "val_accuracy"),
+                                           key=lambda m: m.step)]
+            yield t, [t.intermediate_values[s] for s in sorted(t.intermediate_values)], raw
+
+    # a learning rate high enough that tiny data's validation accuracy goes down as well as up
+    common = ["train", "-m", "hydra/sweeper=optuna", "hydra/sweeper/sampler=grid", "hydra/sweeper/pruner=none",
+              *tiny(epochs=6, samples=200, log_model=False), "trainer.learning_rate=0.05", "model.units=choice(3,6)",
+              "hydra.sweeper.baseline=false"]
+    kept = cli(*common, "experiment_name=best", "hydra.sweeper.study_name=best", "trainer.early_stopping.patience=6")
+    assert kept.returncode == 0, kept.stderr[-3000:]
+    went_down = 0
+    for trial, reported, raw in curves("best", "best"):
+        running = [max(raw[:i + 1]) for i in range(len(raw))]
+        assert reported == pytest.approx(running) and trial.value == pytest.approx(max(raw))
+        went_down += running != raw
+    assert went_down, "no trial's validation accuracy went down: the test shows nothing"
+    plain = cli(*common, "experiment_name=raw", "hydra.sweeper.study_name=raw", "trainer.early_stopping.enabled=false")
+    assert plain.returncode == 0, plain.stderr[-3000:]
+    for trial, reported, raw in curves("raw", "raw"):
+        assert reported == pytest.approx(raw) and math.isclose(trial.value, raw[-1], rel_tol=1e-6)
+
+
 def test_wide_and_deep_joins_an_ngram_bag_to_the_blocks_and_serves_raw_text(compose, client):
     import mlflow
 

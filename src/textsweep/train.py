@@ -131,6 +131,7 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
     callback) attached as hooks: begin, every epoch, end. Where the time goes is logged too: time_data_s,
     time_build_s, train_time_s, time_evaluate_s, time_log_s."""
     from textsweep.pipeline.fit import early_stopping_monitor
+    from textsweep.sweeping.best_models import model_not_kept
     from textsweep.sweeping.keras_pruning import OptunaPruning
     from textsweep.tracking.epoch_logger import MlflowEpochLogger
     from textsweep.tracking.run_log import log_begin, log_end, run_identity
@@ -140,19 +141,19 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
     run_name, tags = run_identity(cfg, data, buckets, not_applicable, trial, variant_label(cfg), hydra_overrides(),
                                   parent=cfg.optuna.parent_run_id or os.environ.get(PARENT_ENV), multirun=_is_multirun())
     epoch_logger = MlflowEpochLogger(client, None)
-    pruning = OptunaPruning(trial, cfg.optuna.objective) if trial is not None else None
+    monitor = early_stopping_monitor(cfg.trainer, cfg.optuna.objective, in_sweep(cfg))
+    pruning = OptunaPruning(trial, cfg.optuna.objective, _reported_best(cfg, monitor)) if trial is not None else None
     try:
         with signals_as_interrupt(), mlflow_run(client, experiment_id, run_name, tags) as run_id:
             epoch_logger.run_id = run_id
             if trial is not None:
                 trial.set_user_attr("mlflow_run_id", run_id)
             counts, params = log_begin(client, run_id, cfg, model, data, pretrained)
-            monitor = early_stopping_monitor(cfg.trainer, cfg.optuna.objective, in_sweep(cfg))
             fitted, final = fit_and_score(model, data, cfg.trainer, cfg.seed, [epoch_logger] + ([pruning] if pruning else []),
                                           buckets, monitor, timings)
             pruned_at = pruning.pruned_at if pruning else None
             started = time.perf_counter()
-            keep_model = model_not_kept(cfg, trial, final) if pruned_at is None and cfg.tracking.log_model else None
+            keep_model = model_not_kept(cfg.tracking, cfg.optuna, trial, final) if pruned_at is None and cfg.tracking.log_model else None
             logs_model = pruned_at is None and cfg.tracking.log_model and keep_model is None
             log_end(client, experiment_id, run_id, cfg, model, data, fitted.history, final, params, run_name, buckets,
                     pruned_at, keep_model=keep_model, explain=_explain_count(cfg), curve_png=_curve_png(cfg, logs_model))
@@ -196,6 +197,16 @@ def fit_and_score(model, data, trainer: DictConfig, seed: int, callbacks: list, 
     return fitted, final
 
 
+def _reported_best(cfg, monitor: str | None) -> str | None:
+    """"max"/"min" when the trial's value is its best epoch's (early stopping restores the epoch best by the
+    objective itself): the pruner is then told the best so far. None: the last epoch's value is the trial's."""
+    from textsweep.sweeping.objectives import OBJECTIVE_METRICS
+
+    if monitor is None or monitor != cfg.optuna.objective or not cfg.trainer.early_stopping.restore_best_weights:
+        return None
+    return "max" if OBJECTIVE_METRICS[monitor][1] == "maximize" else "min"
+
+
 def _curve_png(cfg, logs_model: bool) -> bool:
     """tracking.curve_png: null draws it for a plain run, and in a sweep for the trials that keep their model."""
     if cfg.tracking.curve_png is not None:
@@ -207,24 +218,6 @@ def _explain_count(cfg) -> int:
     """tracking.explain_examples: null is 5 for a plain run, 0 for a sweep's jobs."""
     count = cfg.tracking.explain_examples
     return (0 if in_sweep(cfg) else 5) if count is None else count
-
-
-def model_not_kept(cfg, trial, final: dict) -> str | None:
-    """Why this run logs no model under tracking.best_models_only (None: it logs one). A trial among the final
-    top k was among the top k when it finished, so every model promote or confirmation can pick is kept."""
-    if not cfg.tracking.best_models_only:
-        return None
-    if cfg.optuna.confirm_of is not None:
-        return f"a confirmation re-training of trial {cfg.optuna.confirm_of} (tracking.best_models_only)"
-    if trial is None or cfg.optuna.keep_top_k is None:
-        return None
-    from textsweep.sweeping.objectives import metric_values
-
-    values = metric_values(final, [cfg.optuna.objective])
-    k = cfg.optuna.keep_top_k
-    if values is None or trial.ranks_among_best(values[0], k):
-        return None
-    return f"ranked below the top {k} trials when it finished (tracking.best_models_only=false keeps every model)"
 
 
 def open_trial(cfg):

@@ -32,19 +32,29 @@ class PruningCallback(keras.callbacks.Callback):
 
 
 class OptunaPruning(keras.callbacks.Callback):
-    """Reports the objective after each epoch to the job's reopened trial; stops training when pruned."""
+    """Reports the objective after each epoch to the job's reopened trial; stops training when pruned.
 
-    def __init__(self, trial, monitor: str):
+    best_so_far (`"max"` or `"min"`): early stopping restores the best epoch, so the trial's value at any epoch is
+    the best one so far, and that is what the pruner compares. A trial that peaked at epoch 2 and then overfits
+    is judged by its peak, the model it would return, as Keras Tuner's Hyperband judges it. None: the raw value
+    (the trial returns its last epoch's)."""
+
+    def __init__(self, trial, monitor: str, best_so_far: str | None = None):
         super().__init__()
-        self.trial, self.monitor, self.pruned_at = trial, monitor, None
+        self.trial, self.monitor, self.best_so_far, self.pruned_at = trial, monitor, best_so_far, None
+        self._best = None
 
     def on_epoch_end(self, epoch, logs=None):
         value = (logs or {}).get(self.monitor)
         if value is None or not math.isfinite(value):
             return  # a NaN loss is StopOnNaN's to report
+        value = float(value)
+        if self.best_so_far is not None:
+            pick = max if self.best_so_far == "max" else min
+            self._best = value = value if self._best is None else pick(self._best, value)
         # Optuna's convention (its Keras callback too): step = 0-based epoch, so n_warmup_steps=1 spares epoch 1.
         with store_write():
-            prune = self.trial.report(float(value), step=epoch)
+            prune = self.trial.report(value, step=epoch)
         if prune:
             self.pruned_at = epoch + 1
             self.model.stop_training = True
