@@ -1,7 +1,7 @@
 """Side by side with the peers: textsweep, Keras Tuner and a plain Optuna loop on the same work, in one run.
 
     pip install -e '.[bench]'     # keras-tuner, optuna-integration: bench only, never runtime dependencies
-    python bench/peers.py --csv rt_snippets.csv [--trials 12] [--epochs 9] [--seeds 1 2] [--time-budget] [--json out.json]
+    python bench/peers.py --csv rt_snippets.csv [--trials 12] [--epochs 9] [--seeds 1 2] [--time-budget] [--noise 5] [--json out.json]
 
 The same work for every side:
 - one split of the CSV (textsweep's seed-42 split, columns review/sentiment), vectorised once: the top 5,000
@@ -24,6 +24,8 @@ scores the test split after each training, so "its test" is the selected trial's
 until a trial came within 0.5 points of the side's final best, and the overhead per trial besides
 training: the median, over trials after the first, of the time between two trainings' ends minus the
 second one's fit and test evaluation (imports and store setup are paid once per process and not counted).
+With --noise N, the best peer's best configuration is trained again with N initialisation seeds on the same split:
+the spread of a best val that the seed alone makes, against which the sides' differences are read.
 """
 
 import argparse
@@ -182,6 +184,21 @@ def keras_tuner_child(data: dict, seed: int, trials: int, epochs: int, kind: str
     return log.records
 
 
+def noise_child(data: dict, params: dict, seeds: int, epochs: int) -> list:
+    """One configuration trained with `seeds` initialisation seeds on the same split: how far a best val moves
+    by the seed alone."""
+    import keras
+
+    log = Trainings(data)
+    for seed in range(1, seeds + 1):
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(seed)
+        model = cnn_lstm(int(data["vocab_size"]), data["x_train"].shape[1], params["units"], params["filters"],
+                         params["dropout"], params["learning_rate"])
+        log.fit(model, epochs, [early_stopping()], params=params)
+    return log.records
+
+
 def child(args) -> None:
     import numpy as np
 
@@ -190,6 +207,8 @@ def child(args) -> None:
     with tempfile.TemporaryDirectory() as folder:
         if args.side == "optuna":
             records = optuna_child(data, args.seed, args.trials, args.epochs)
+        elif args.side == "noise":
+            records = noise_child(data, json.loads(args.params), args.trials, args.epochs)
         else:
             records = keras_tuner_child(data, args.seed, args.trials, args.epochs, args.side, folder)
     Path(args.out).write_text(json.dumps(records))
@@ -252,13 +271,22 @@ def textsweep_side(home: Path, csv: str, seed: int, trials: int, epochs: int,
     return launched, wall, records
 
 
-def peer_side(side: str, npz: Path, seed: int, trials: int, epochs: int) -> tuple[float, float, list]:
+def peer_side(side: str, npz: Path, seed: int, trials: int, epochs: int, *extra: str) -> tuple[float, float, list]:
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         launched = time.time()
         subprocess.run([sys.executable, __file__, "--side", side, "--data", str(npz), "--seed", str(seed), "--trials", str(trials),
-                        "--epochs", str(epochs), "--out", out.name], check=True, stdout=subprocess.DEVNULL)
+                        "--epochs", str(epochs), "--out", out.name, *extra], check=True, stdout=subprocess.DEVNULL)
         wall = time.time() - launched
         return launched, wall, json.loads(Path(out.name).read_text())
+
+
+def seed_noise(results: dict, npz: Path, seeds: int, epochs: int) -> dict:
+    """The best peer's best configuration (over all its seeds) trained again with `seeds` initialisation seeds."""
+    peers = {s: r for s, r in results.items() if not s.startswith("textsweep")}
+    side = max(peers, key=lambda s: statistics.mean(r["best_val"] for r in peers[s]))
+    best = max((t for r in peers[side] for t in r["trials"] if t["test"] is not None), key=lambda t: t["val"])
+    _, _, records = peer_side("noise", npz, 0, seeds, epochs, "--params", json.dumps(best["params"]))
+    return {"side": side, "params": best["params"], "in_its_sweep": best["val"], "vals": [r["val"] for r in records]}
 
 
 def summarize(launched: float, wall: float, records: list) -> dict:
@@ -337,7 +365,11 @@ def main() -> None:
                         "instead of the trial count, the same wall-clock budget")
     p.add_argument("--home", help="work folder (default: a temporary one)")
     p.add_argument("--json")
-    p.add_argument("--side", choices=SIDES[1:], help=argparse.SUPPRESS)
+    p.add_argument("--noise", type=int, default=0, metavar="N",
+                   help="after the sides: the best peer's best configuration trained with N initialisation seeds on the "
+                        "same split, the spread of a best val that the seed alone makes")
+    p.add_argument("--side", choices=SIDES[1:] + ["noise"], help=argparse.SUPPRESS)
+    p.add_argument("--params", help=argparse.SUPPRESS)
     p.add_argument("--data", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
@@ -364,12 +396,18 @@ def main() -> None:
                     run = peer_side(side, npz, seed, args.trials, args.epochs)
                 results[side].append({"seed": seed, **summarize(*run)})
                 print(f"seed {seed} {side}: {json.dumps({k: v for k, v in results[side][-1].items() if k not in ('curve', 'trials')})}", flush=True)
+        noise = seed_noise(results, npz, args.noise, args.epochs) if args.noise else None
     print(f"\n{args.trials} trials of up to {args.epochs} epochs, seeds {args.seeds}; mean ± std over the seeds\n")
     print(table(results))
     for line in goals(results):
         print(line)
+    if noise:
+        vals = noise["vals"]
+        print(f"seed noise: {noise['side']}'s best configuration {noise['params']} (best val {100 * noise['in_its_sweep']:.2f} % "
+              f"in its sweep), trained with {len(vals)} initialisation seeds on the same split: best val "
+              f"{100 * statistics.mean(vals):.2f} ± {100 * statistics.stdev(vals):.2f} % ({100 * min(vals):.2f} to {100 * max(vals):.2f})")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+        Path(args.json).write_text(json.dumps({**results, "seed_noise": noise}, indent=2))
 
 
 if __name__ == "__main__":
