@@ -132,7 +132,7 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
     time_build_s, train_time_s, time_evaluate_s, time_log_s."""
     from textsweep.pipeline.fit import early_stopping_monitor
     from textsweep.sweeping.best_models import model_not_kept
-    from textsweep.sweeping.keras_pruning import OptunaPruning
+    from textsweep.sweeping.keras_pruning import OptunaPruning, reported_best
     from textsweep.tracking.epoch_logger import MlflowEpochLogger
     from textsweep.tracking.run_log import log_begin, log_end, run_identity
     from textsweep.tracking.runs import log_metrics, mlflow_run
@@ -142,7 +142,7 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
                                   parent=cfg.optuna.parent_run_id or os.environ.get(PARENT_ENV), multirun=_is_multirun())
     epoch_logger = MlflowEpochLogger(client, None)
     monitor = early_stopping_monitor(cfg.trainer, cfg.optuna.objective, in_sweep(cfg))
-    pruning = OptunaPruning(trial, cfg.optuna.objective, _reported_best(cfg, monitor)) if trial is not None else None
+    pruning = OptunaPruning(trial, cfg.optuna.objective, reported_best(cfg.trainer, cfg.optuna.objective, monitor)) if trial is not None else None
     try:
         with signals_as_interrupt(), mlflow_run(client, experiment_id, run_name, tags) as run_id:
             epoch_logger.run_id = run_id
@@ -195,16 +195,6 @@ def fit_and_score(model, data, trainer: DictConfig, seed: int, callbacks: list, 
         final["best_epoch"] = fitted.restored_epoch + 1
     timings["time_evaluate_s"] = time.perf_counter() - started
     return fitted, final
-
-
-def _reported_best(cfg, monitor: str | None) -> str | None:
-    """"max"/"min" when the trial's value is its best epoch's (early stopping restores the epoch best by the
-    objective itself): the pruner is then told the best so far. None: the last epoch's value is the trial's."""
-    from textsweep.sweeping.objectives import OBJECTIVE_METRICS
-
-    if monitor is None or monitor != cfg.optuna.objective or not cfg.trainer.early_stopping.restore_best_weights:
-        return None
-    return "max" if OBJECTIVE_METRICS[monitor][1] == "maximize" else "min"
 
 
 def _curve_png(cfg, logs_model: bool) -> bool:

@@ -9,6 +9,7 @@ import math
 import keras
 
 from textsweep.interrupts import store_write
+from textsweep.sweeping.objectives import OBJECTIVE_METRICS
 from textsweep.sweeping.pruning import report
 
 
@@ -29,6 +30,14 @@ class PruningCallback(keras.callbacks.Callback):
         if report(float(value), step=epoch):
             self.pruned_at = epoch + 1
             self.model.stop_training = True
+
+
+def reported_best(trainer, objective: str, monitor: str | None) -> str | None:
+    """"max"/"min" when the trial's value is its best epoch's (early stopping restores the epoch best by the
+    objective itself): the pruner is then told the best so far. None: the last epoch's value is the trial's."""
+    if monitor is None or monitor != objective or not trainer.early_stopping.restore_best_weights:
+        return None
+    return "max" if OBJECTIVE_METRICS[monitor][1] == "maximize" else "min"
 
 
 class OptunaPruning(keras.callbacks.Callback):
