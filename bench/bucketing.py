@@ -1,6 +1,6 @@
 """Length bucketing: `textsweep train trainer.bucketing=true` vs the tutorial script, speed and accuracy.
 
-    python bench/bucketing.py [--train 25000] [--rounds 2] [--csv rt_snippets.csv --seeds 1,2,3] [--json out.json]
+    python bench/bucketing.py [--train 25000] [--rounds 2] [--csv rt_snippets.csv --seeds 1,2,3 [--model lstm] [--epochs 3]] [--json out.json]
 
 1. Throughput: IMDB-shaped reviews with IMDB's length distribution (median ~174 words, long tail,
    truncated at 500), the tutorial's model (Embedding(5000, 32) -> LSTM(100) -> Dense(1, sigmoid), adam,
@@ -8,9 +8,9 @@
    textsweep pads each batch to its bucket. Rounds alternate the two runners in one process.
    Goal: >= 1.8x training samples/s.
 2. Accuracy (with --csv, the real snippets from `make rt_snippets.csv`): experiment=rt_snippets,
-   model=lstm, 3 epochs, for each seed with bucketing off (the tutorial's padding) and on, on the same
-   splits: validation and test accuracy, mean +- standard deviation over the seeds. Goal: equal within
-   run-to-run noise.
+   model=--model (lstm), --epochs (3) epochs, for each seed with bucketing off (the tutorial's padding) and on,
+   alternating, on the same splits: validation and test accuracy and train time, mean +- standard deviation
+   over the seeds. Goal: equal accuracy within run-to-run noise.
 """
 
 import argparse
@@ -54,7 +54,7 @@ def throughput(train: int, rounds: int) -> dict:
             "speedup": round(bucketing / tutorial, 2)}
 
 
-def accuracy(csv: Path, seeds: list[int]) -> dict:
+def accuracy(csv: Path, seeds: list[int], model: str = "lstm", epochs: int = 3) -> dict:
     from textsweep.config.compose import compose_config
     from textsweep.train import run_training
 
@@ -62,7 +62,8 @@ def accuracy(csv: Path, seeds: list[int]) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         for seed in seeds:
             for mode in rows:  # alternating, so machine noise hits both
-                cfg = compose_config([f"home={tmp}", "experiment=rt_snippets", "model=lstm", f"dataset.path={csv}",
+                cfg = compose_config([f"home={tmp}", "experiment=rt_snippets", f"model={model}", f"trainer.epochs={epochs}",
+                                      f"dataset.path={csv}",
                                       f"seed={seed}", f"trainer.bucketing={mode == 'on'}", "trainer.verbose=0",
                                       "tracking.log_model=false", "tracking.explain_examples=0"])
                 m = run_training(cfg)
@@ -85,6 +86,8 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=2)
     p.add_argument("--csv", type=Path, help="the real snippets CSV: also compare accuracy over seeds")
     p.add_argument("--seeds", default="1,2,3")
+    p.add_argument("--model", default="lstm", help="the model preset of the accuracy comparison")
+    p.add_argument("--epochs", type=int, default=3, help="epochs of each accuracy run")
     p.add_argument("--skip-throughput", action="store_true")
     p.add_argument("--json")
     args = p.parse_args()
@@ -99,8 +102,8 @@ def main() -> None:
             print(f"| {name} | {', '.join(f'{x:.0f}' for x in values)} | {statistics.mean(values):.0f} |")
         print(f"\nspeed-up: {t['speedup']:.2f}x (goal >= 1.8x)\n")
     if args.csv:
-        a = out["accuracy"] = accuracy(args.csv, [int(s) for s in args.seeds.split(",")])
-        print("| rt_snippets, lstm, 3 epochs | val accuracy % | test accuracy % | train time s |\n|---|---|---|---|")
+        a = out["accuracy"] = accuracy(args.csv, [int(s) for s in args.seeds.split(",")], args.model, args.epochs)
+        print(f"| rt_snippets, {args.model}, {args.epochs} epochs | val accuracy % | test accuracy % | train time s |\n|---|---|---|---|")
         for name, key in (("bucketing off (tutorial padding)", "off"), ("bucketing on", "on")):
             s = a[key]
             print(f"| {name} | {100 * s['val_accuracy']['mean']:.2f} +- {100 * s['val_accuracy']['std']:.2f} | "

@@ -8,7 +8,7 @@ import pytest
 
 from conftest import runs_of
 from textsweep.config.blocks import cudnn_blockers, min_sequence_length
-from textsweep.pipeline.buckets import Buckets, sequence_lengths, trim
+from textsweep.pipeline.buckets import Buckets, bucketing_on, sequence_lengths, trim
 from textsweep.pipeline.vectorize import pad
 
 
@@ -73,6 +73,16 @@ def test_min_sequence_length_is_the_shortest_input_the_model_accepts():
     same = [{"type": "conv1d", "filters": 4, "kernel_size": 3, "padding": "same"}, {"type": "maxpool1d", "pool_size": 2},
             {"type": "lstm", "units": 3}]
     assert min_sequence_length(same) == 2 and min_sequence_length([{"type": "lstm", "units": 3}]) == 1
+
+
+def test_bucketing_unset_is_on_in_sweeps_for_models_that_step_through_the_sequence():
+    lstm = [{"type": "lstm", "units": 4}]
+    flatten = [{"type": "conv1d", "filters": 4, "kernel_size": 3}, {"type": "flatten"}, {"type": "dense", "units": 2}]
+    bag = [{"type": "ngram_bag", "units": 1}]
+    assert bucketing_on(None, lstm, in_sweep=True) and not bucketing_on(None, lstm, in_sweep=False)
+    assert not bucketing_on(None, flatten, in_sweep=True)  # its output size is the padded length
+    assert not bucketing_on(None, bag, in_sweep=True)  # no time steps to skip
+    assert bucketing_on(True, lstm, in_sweep=False) and not bucketing_on(False, lstm, in_sweep=True)  # set: the user's
 
 
 @pytest.mark.slow

@@ -92,9 +92,12 @@ def test_early_stopping_is_on_in_a_sweep_and_the_objective_is_the_restored_epoch
     curve = [m.value for m in client.get_metric_history(run.info.run_id, "val_accuracy")]
     best = int(run.data.metrics["best_epoch"])
     assert result["final_val_accuracy"] == pytest.approx(curve[best - 1]) == pytest.approx(max(curve))
-    # a single run keeps the tutorials' fixed epochs
+    assert "textsweep.bucket_lengths" in run.data.tags  # a sweep's trials are bucketed by length too
+    # a single run keeps the tutorials' fixed epochs and padding
     single = run_training(compose("trainer.epochs=2", "experiment_name=single", *TINY[-1:]))
-    assert single["epochs_run"] == 2 and "best_epoch" not in runs_of(client, "single")[0].data.metrics
+    [single_run] = runs_of(client, "single")
+    assert single["epochs_run"] == 2 and "best_epoch" not in single_run.data.metrics
+    assert "textsweep.bucket_lengths" not in single_run.data.tags
 
 
 @pytest.mark.slow
@@ -162,6 +165,9 @@ def test_sweep_over_presets_trains_the_baseline_once_logs_knobs_na_and_confirms_
     runs = runs_of(client, "presets")
     roles = [r.data.tags.get("textsweep.role") for r in runs]
     assert roles.count("baseline") == 1 and roles.count("confirmation") == 1
+    for run in [r for r in runs if r.data.tags.get("textsweep.role") != "sweep"]:  # the jobs, not the parent run:
+        # the n-gram bag has no time steps to bucket; every network does, in a sweep
+        assert ("textsweep.bucket_lengths" in run.data.tags) == (run.data.tags.get("textsweep.role") != "baseline")
     trials = [r for r in runs if "optuna.trial" in r.data.tags]
     assert len(trials) == 3
     for run in trials:

@@ -60,6 +60,7 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
 
     import keras
 
+    from textsweep.pipeline.buckets import bucketing_on
     from textsweep.pipeline.model import build_model, compile_model, warn_off_cudnn
 
     started = time.perf_counter()
@@ -67,7 +68,8 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
     keras.backend.clear_session()  # trials in one process (basic launcher) must not pile up graphs and memory
     keras.utils.set_random_seed(cfg.seed)
     blocks = OmegaConf.to_container(cfg.model.blocks, resolve=True)
-    buckets = length_buckets(cfg.dataset, cfg.trainer, data, blocks) if cfg.trainer.bucketing else None
+    bucketing = bucketing_on(cfg.trainer.bucketing, blocks, in_sweep(cfg))
+    buckets = length_buckets(cfg.dataset, cfg.trainer, data, blocks) if bucketing else None
     model = build_model(
         blocks, vocab_size=data.vocab_size, embedding_dim=cfg.embedding.dim, trainable_embedding=cfg.embedding.trainable,
         maxlen=None if buckets else cfg.dataset.maxlen, num_classes=data.num_classes, pretrained=pretrained,

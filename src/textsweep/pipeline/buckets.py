@@ -16,6 +16,17 @@ import numpy as np
 ROUND_TO = 8  # bucket lengths are multiples of this (up to maxlen)
 
 
+def bucketing_on(setting: bool | None, blocks: list[dict], in_sweep: bool) -> bool:
+    """trainer.bucketing, resolved. Unset, it is on in sweeps, like early stopping: a sweep's trials need not
+    reproduce the tutorials' padding, and shorter batches buy more trials in the same time. It stays off where it
+    cannot work or saves nothing: a flatten block (its output size is the padded length) and the n-gram bag
+    alone (no time steps to skip). Set, it is the user's choice (true with a flatten block fails validation)."""
+    if setting is not None:
+        return setting
+    types = {block["type"] for block in blocks}
+    return in_sweep and "flatten" not in types and blocks[0]["type"] != "ngram_bag"
+
+
 def sequence_lengths(x: np.ndarray, padding: str) -> np.ndarray:
     """Words per row of a padded id array (id 0 is padding; 'pre' padding puts the words at the end)."""
     present = x != 0
