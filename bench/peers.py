@@ -4,8 +4,9 @@
     python bench/peers.py --csv rt_snippets.csv [--trials 12] [--epochs 9] [--seeds 1 2] [--time-budget] [--noise 5] [--json out.json]
 
 The same work for every side:
-- one split of the CSV (textsweep's seed-42 split, columns review/sentiment), vectorised once: the top 5,000
-  words, 60 tokens; every side reads the same padded arrays (textsweep from its cache, the peers from an .npz);
+- one split of the CSV (textsweep's split with dataset.split_seed=42, columns review/sentiment), vectorised once: the top 5,000
+  words, 60 tokens; every side reads the same padded arrays (textsweep from its cache, the peers from an .npz),
+  which textsweep feeds in length buckets (its default in sweeps) and the peers as they are;
 - the same model family, the CNN-LSTM: Embedding(5000, 32) -> SpatialDropout1D(dropout) -> Conv1D(filters, 3,
   same, relu) -> MaxPooling1D(2) -> LSTM(units) -> Dense(1, sigmoid), adam, batch 64;
 - the same space: units {32, 64, 100, 128}, filters {16, 32, 64, 128}, dropout [0, 0.5], learning rate
@@ -14,7 +15,9 @@ The same work for every side:
   best weights restored: textsweep's default in sweeps). Hyperband sizes its own brackets from max_epochs.
 The sides, each in a fresh process, in an order that rotates with the seed (this machine drifts):
 - textsweep: `textsweep sweep peers` through the CLI, a sweep file in the user's ./sweeps as a user writes one
-  (TPE, successive halving on epochs; no baseline run, no confirmation: the same trial count as the others);
+  (TPE, successive halving on epochs; no baseline run, no confirmation: the same trial count as the others). As
+  in any textsweep sweep, its first trial is the sweep file's own values (units 100, filters 32, dropout 0, Adam's
+  default rate: the tutorial's CNN-LSTM), and `seed` (here the bench seed) initialises every trial;
 - optuna: a plain loop, TPESampler + SuccessiveHalvingPruner with optuna_integration.TFKerasPruningCallback;
 - kt_hyperband and kt_bayesian: Keras Tuner's Hyperband and BayesianOptimization;
 - with --time-budget, textsweep_timed: textsweep again, last in each seed, with the slowest peer's wall time
@@ -40,6 +43,7 @@ from pathlib import Path
 
 SIDES = ["textsweep", "optuna", "kt_hyperband", "kt_bayesian"]
 TIMED = "textsweep_timed"  # --time-budget: textsweep with the slowest peer's wall time instead of a trial count
+SPLIT_SEED = 42  # the one split every side and every seed trains on
 DATA = ["dataset=csv", "dataset.text_column=review", "dataset.label_column=sentiment", "dataset.max_tokens=5000",
         "dataset.maxlen=60"]
 UNITS, FILTERS, DROPOUT, LEARNING_RATE = [32, 64, 100, 128], [16, 32, 64, 128], (0.0, 0.5), (1e-4, 1e-2)
@@ -54,7 +58,7 @@ defaults:
   - override /hydra/sweeper: optuna
   - override /hydra/sweeper/pruner: successive_halving   # min_resource 1, reduction_factor 3
 experiment_name: peers
-dataset: {{text_column: review, label_column: sentiment, max_tokens: 5000, maxlen: 60}}
+dataset: {{text_column: review, label_column: sentiment, max_tokens: 5000, maxlen: 60, split_seed: {SPLIT_SEED}}}
 embedding: {{dim: 32}}
 model:
   blocks:
@@ -230,7 +234,7 @@ def prepare(home: Path, csv: str) -> Path:
     from textsweep.pipeline.data import load_dataset
 
     cfg = compose_config([f"home={home}", *DATA, f"dataset.path={csv}"])
-    data = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, home / "mlruns" / "cache" / "datasets")
+    data = load_dataset(cfg.dataset, cfg.trainer, SPLIT_SEED, home / "mlruns" / "cache" / "datasets")
     npz = home / "arrays.npz"
     np.savez(npz, x_train=data.x_train, y_train=data.y_train, x_val=data.x_val, y_val=data.y_val, x_test=data.x_test,
              y_test=data.y_test, vocab_size=data.vocab_size)
@@ -248,7 +252,9 @@ def textsweep_side(home: Path, csv: str, seed: int, trials: int, epochs: int,
     budget = ["--n-trials", str(trials)] if timeout is None else ["--n-trials", "1000", "--timeout", str(int(timeout))]
     launched = time.time()
     done = subprocess.run([sys.executable, "-m", "textsweep", "sweep", "peers", f"dataset.path={csv}", *budget,
-                           f"hydra.sweeper.study_name={study}", f"hydra.sweeper.sampler.seed={seed}", f"trainer.epochs={epochs}",
+                           # the seed moves the sampler and the trials' initialisation, as it does the peers'; never the split
+                           f"hydra.sweeper.study_name={study}", f"hydra.sweeper.sampler.seed={seed}", f"seed={seed}",
+                           f"trainer.epochs={epochs}",
                            "trainer.verbose=0"], cwd=home, env=user_env(home), capture_output=True, text=True)
     wall = time.time() - launched
     if done.returncode:
