@@ -55,6 +55,25 @@ def test_malformed_search_spaces_fail_in_one_line(params, message):
         parse_search_space(params, [])
 
 
+def test_two_sampler_seeds_draw_independent_trials_and_one_seed_repeats_its_own(tmp_path):
+    # seed + trial number as the per-trial seed made seed 2's trials seed 1's, shifted by one
+    from hydra.utils import instantiate
+
+    from textsweep.config.compose import compose_config
+    from textsweep.sweeping.study import make_sampler
+
+    def drawn(seed: int, name: str) -> list[float]:
+        cfg = compose_config(["hydra/sweeper=optuna", f"hydra.sweeper.sampler.seed={seed}"], return_hydra_config=True)
+        study = optuna.create_study(study_name=name, storage=f"sqlite:///{tmp_path / 'optuna.db'}",
+                                    sampler=make_sampler(instantiate(cfg.hydra.sweeper.sampler), 0))
+        study.optimize(lambda trial: trial.suggest_float("x", 0, 1), n_trials=6)  # TPE's random start
+        return [t.params["x"] for t in study.trials]
+
+    one, two = drawn(1, "one"), drawn(2, "two")
+    assert not set(one) & set(two), (one, two)
+    assert drawn(1, "one_again") == one
+
+
 # --- sweeps from the command line ----------------------------------------------------------------------
 
 @pytest.mark.slow

@@ -79,7 +79,7 @@ def sampler_target(sampler) -> str:
 def make_sampler(sampler, seed_offset: int, grid: dict | None = None):
     """The hydra/sweeper/sampler config, which Hydra passes as a partial, as an Optuna sampler.
 
-    A fixed seed seeds TPE and random sampling per trial, from seed + trial number: workers that start
+    A fixed seed seeds TPE and random sampling per trial, from (seed, trial number): workers that start
     together draw different values (a seed offset by the trials seen at start gave them all the same ones), a
     resumed study never repeats its first trials, and a one-worker sweep stays reproducible. Samplers whose
     state lives in the study (CMA-ES, QMC, NSGA) get the seed offset by the trials so far instead.
@@ -110,9 +110,17 @@ def make_sampler(sampler, seed_offset: int, grid: dict | None = None):
         raise ConfigError(f"hydra.sweeper.sampler ({cls.__name__}) cannot be built: {str(e).splitlines()[0][:300]}") from None
 
 
+def trial_seed(base: int, number: int) -> int:
+    """The seed of one trial's sampler: a hash of (base seed, trial number), so that the streams of two base
+    seeds are independent (base + number made seed 2's trials seed 1's, shifted by one)."""
+    import numpy as np
+
+    return int(np.random.SeedSequence([base % 2**32, number]).generate_state(1)[0])
+
+
 class PerTrialSeed(optuna.samplers.BaseSampler):
-    """A sampler rebuilt for each trial with seed (base + trial number) % 2**32. Optuna's samplers keep no
-    state between trials beyond their random generator (history comes from the storage), so the rebuilt one
+    """A sampler rebuilt for each trial with its own seed, trial_seed(base, trial number). Optuna's samplers keep
+    no state between trials beyond their random generator (history comes from the storage), so the rebuilt one
     samples as the long-lived one would, from a generator that no other worker shares."""
 
     def __init__(self, build, seed: int):
@@ -125,7 +133,7 @@ class PerTrialSeed(optuna.samplers.BaseSampler):
         return self._inner
 
     def before_trial(self, study, trial) -> None:
-        self._inner = self._build((self._seed + trial.number) % 2**32)
+        self._inner = self._build(trial_seed(self._seed, trial.number))
         self._inner.before_trial(study, trial)
 
     def infer_relative_search_space(self, study, trial):
