@@ -20,8 +20,8 @@ class SamplerConfig:
     # Hydra builds the sweeper's arguments recursively: the sweeper gets the sampler as a partial, and completes
     # it with the grid (grid sampler) and a seed offset (a resumed study)
     _partial_: bool = True
-    # Unlike the official plugin (seed null), a sweep is reproducible by default. A resumed study offsets the seed
-    # by its number of trials, so it never repeats them.
+    # Unlike the official plugin (seed null), a sweep is reproducible by default. TPE and random sampling seed each
+    # trial from (seed, trial number), so a resumed study never repeats its trials (textsweep.sweeping.study).
     seed: Optional[int] = 42
 
 
