@@ -23,6 +23,9 @@ from pathlib import Path
 PRUNERS = {
     "successive_halving": ["hydra/sweeper/pruner=successive_halving", "hydra.sweeper.pruner.min_resource=1",
                            "hydra.sweeper.pruner.reduction_factor=3"],
+    # halving at every doubling of the epochs (rungs at 2, 3, 5, 9 epochs): more rungs, each keeping the top half
+    "successive_halving_2": ["hydra/sweeper/pruner=successive_halving", "hydra.sweeper.pruner.min_resource=1",
+                             "hydra.sweeper.pruner.reduction_factor=2"],
     "hyperband": ["hydra/sweeper/pruner=hyperband", "hydra.sweeper.pruner.min_resource=1",
                   "hydra.sweeper.pruner.reduction_factor=3"],
     "median": ["hydra/sweeper/pruner=median", "hydra.sweeper.pruner.n_startup_trials=5", "hydra.sweeper.pruner.n_warmup_steps=1"],
