@@ -1,7 +1,8 @@
 """Side by side with the peers: textsweep, Keras Tuner and a plain Optuna loop on the same work, in one run.
 
     pip install -e '.[bench]'     # keras-tuner, optuna-integration: bench only, never runtime dependencies
-    python bench/peers.py --csv rt_snippets.csv [--trials 12] [--epochs 9] [--seeds 1 2] [--time-budget] [--noise 5] [--json out.json]
+    python bench/peers.py --csv rt_snippets.csv [--trials 12] [--epochs 9] [--seeds 1 2] [--time-budget] [--retrain 3] [--json out.json]
+    python bench/peers.py --csv rt_snippets.csv --from out.json --retrain 3     # retrain the selections of an earlier run
 
 The same work for every side:
 - one split of the CSV (textsweep's split with dataset.split_seed=42, columns review/sentiment), vectorised once: the top 5,000
@@ -27,8 +28,12 @@ scores the test split after each training, so "its test" is the selected trial's
 until a trial came within 0.5 points of the side's final best, and the overhead per trial besides
 training: the median, over trials after the first, of the time between two trainings' ends minus the
 second one's fit and test evaluation (imports and store setup are paid once per process and not counted).
-With --noise N, the best peer's best configuration is trained again with N initialisation seeds on the same split:
-the spread of a best val that the seed alone makes, against which the sides' differences are read.
+With --retrain N, each side's selected configuration (its best trial, seed by seed) is trained again with N
+initialisation seeds on the same split by the same plain Keras loop: what the configuration is worth with the
+sweep's luck taken out. A best val is the maximum over a side's trainings, and one training's val moves by
+the initialisation alone, so a side that trains more configurations in full collects a higher best val
+without selecting a better model; the retrained val and test are read against each other, the spread of the
+N seeds against the sides' differences.
 """
 
 import argparse
@@ -188,17 +193,17 @@ def keras_tuner_child(data: dict, seed: int, trials: int, epochs: int, kind: str
     return log.records
 
 
-def noise_child(data: dict, params: dict, seeds: int, epochs: int) -> list:
-    """One configuration trained with `seeds` initialisation seeds on the same split: how far a best val moves
-    by the seed alone."""
+def retrain_child(data: dict, params: dict, seeds: int, epochs: int) -> list:
+    """One configuration trained with `seeds` initialisation seeds on the same split."""
     import keras
 
     log = Trainings(data)
     for seed in range(1, seeds + 1):
         keras.backend.clear_session()
         keras.utils.set_random_seed(seed)
-        model = cnn_lstm(int(data["vocab_size"]), data["x_train"].shape[1], params["units"], params["filters"],
-                         params["dropout"], params["learning_rate"])
+        # textsweep's first trial is the sweep file's own values: no learning rate, i.e. Adam's default
+        model = cnn_lstm(int(data["vocab_size"]), data["x_train"].shape[1], int(params["units"]), int(params["filters"]),
+                         float(params["dropout"]), float(params.get("learning_rate") or 1e-3))
         log.fit(model, epochs, [early_stopping()], params=params)
     return log.records
 
@@ -211,8 +216,8 @@ def child(args) -> None:
     with tempfile.TemporaryDirectory() as folder:
         if args.side == "optuna":
             records = optuna_child(data, args.seed, args.trials, args.epochs)
-        elif args.side == "noise":
-            records = noise_child(data, json.loads(args.params), args.trials, args.epochs)
+        elif args.side == "retrain":
+            records = retrain_child(data, json.loads(args.params), args.trials, args.epochs)
         else:
             records = keras_tuner_child(data, args.seed, args.trials, args.epochs, args.side, folder)
     Path(args.out).write_text(json.dumps(records))
@@ -286,13 +291,38 @@ def peer_side(side: str, npz: Path, seed: int, trials: int, epochs: int, *extra:
         return launched, wall, json.loads(Path(out.name).read_text())
 
 
-def seed_noise(results: dict, npz: Path, seeds: int, epochs: int) -> dict:
-    """The best peer's best configuration (over all its seeds) trained again with `seeds` initialisation seeds."""
-    peers = {s: r for s, r in results.items() if not s.startswith("textsweep")}
-    side = max(peers, key=lambda s: statistics.mean(r["best_val"] for r in peers[s]))
-    best = max((t for r in peers[side] for t in r["trials"] if t["test"] is not None), key=lambda t: t["val"])
-    _, _, records = peer_side("noise", npz, 0, seeds, epochs, "--params", json.dumps(best["params"]))
-    return {"side": side, "params": best["params"], "in_its_sweep": best["val"], "vals": [r["val"] for r in records]}
+def retrain(results: dict, npz: Path, seeds: int, epochs: int) -> dict:
+    """Each side's selected configuration, seed by seed, trained again with `seeds` initialisation seeds (a
+    configuration two runs selected is trained once)."""
+    done, out = {}, {}
+    for side, runs in results.items():
+        out[side] = []
+        for run in runs:
+            best = max((t for t in run["trials"] if t["test"] is not None), key=lambda t: t["val"])
+            # the four hyperparameters only: Keras Tuner's bookkeeping (tuner/epochs, ...) names no other model
+            key = json.dumps({k: best["params"].get(k) for k in ("units", "filters", "dropout", "learning_rate")}, sort_keys=True)
+            if key not in done:
+                done[key] = peer_side("retrain", npz, 0, seeds, epochs, "--params", key)[2]
+            out[side].append({"seed": run["seed"], "params": best["params"], "in_its_sweep": best["val"],
+                              "vals": [r["val"] for r in done[key]], "tests": [r["test"] for r in done[key]]})
+            print(f"retrained seed {run['seed']} {side}: {json.dumps(out[side][-1])}", flush=True)
+    return out
+
+
+def retrain_table(retrained: dict) -> str:
+    """Mean over the bench seeds of each selection's mean over its retrainings, ± the std of those means."""
+    def cell(values):
+        values = [100 * v for v in values]
+        return f"{statistics.mean(values):.2f}" + (f" ± {statistics.stdev(values):.2f}" if len(values) > 1 else "")
+
+    lines = ["| side | selected trial's val in its sweep (%) | retrained val (%) | retrained test (%) | spread of one selection's retrained val (pt) |",
+             "|---|---|---|---|---|"]
+    for side, runs in retrained.items():
+        spread = statistics.mean(statistics.stdev(r["vals"]) for r in runs) if len(runs[0]["vals"]) > 1 else None
+        lines.append(f"| {side} | {cell([r['in_its_sweep'] for r in runs])} | {cell([statistics.mean(r['vals']) for r in runs])} "
+                     f"| {cell([statistics.mean(r['tests']) for r in runs])} | "
+                     + (f"{100 * spread:.2f}" if spread is not None else "-") + " |")
+    return "\n".join(lines)
 
 
 def summarize(launched: float, wall: float, records: list) -> dict:
@@ -371,10 +401,12 @@ def main() -> None:
                         "instead of the trial count, the same wall-clock budget")
     p.add_argument("--home", help="work folder (default: a temporary one)")
     p.add_argument("--json")
-    p.add_argument("--noise", type=int, default=0, metavar="N",
-                   help="after the sides: the best peer's best configuration trained with N initialisation seeds on the "
-                        "same split, the spread of a best val that the seed alone makes")
-    p.add_argument("--side", choices=SIDES[1:] + ["noise"], help=argparse.SUPPRESS)
+    p.add_argument("--retrain", type=int, default=0, metavar="N",
+                   help="after the sides: each side's selected configuration, seed by seed, trained again with N "
+                        "initialisation seeds on the same split")
+    p.add_argument("--from", dest="earlier", metavar="JSON",
+                   help="an earlier run's --json: take its sides' results instead of running them (with --retrain)")
+    p.add_argument("--side", choices=SIDES[1:] + ["retrain"], help=argparse.SUPPRESS)
     p.add_argument("--params", help=argparse.SUPPRESS)
     p.add_argument("--data", help=argparse.SUPPRESS)
     p.add_argument("--seed", type=int, help=argparse.SUPPRESS)
@@ -390,7 +422,11 @@ def main() -> None:
         csv = str(Path(args.csv).resolve())
         npz = prepare(home, csv)
         results = {side: [] for side in args.sides + ([TIMED] if args.time_budget else [])}
-        for i, seed in enumerate(args.seeds):
+        if args.earlier:
+            earlier = json.loads(Path(args.earlier).read_text())
+            results = {side: runs for side, runs in earlier.items() if side in SIDES + [TIMED]}
+            args.seeds, args.trials = [r["seed"] for r in next(iter(results.values()))], earlier.get("trials", args.trials)
+        for i, seed in enumerate([] if args.earlier else args.seeds):
             order = args.sides[i % len(args.sides):] + args.sides[:i % len(args.sides)]
             for side in order + ([TIMED] if args.time_budget else []):
                 if side == "textsweep":
@@ -402,18 +438,16 @@ def main() -> None:
                     run = peer_side(side, npz, seed, args.trials, args.epochs)
                 results[side].append({"seed": seed, **summarize(*run)})
                 print(f"seed {seed} {side}: {json.dumps({k: v for k, v in results[side][-1].items() if k not in ('curve', 'trials')})}", flush=True)
-        noise = seed_noise(results, npz, args.noise, args.epochs) if args.noise else None
+        retrained = retrain(results, npz, args.retrain, args.epochs) if args.retrain else None
     print(f"\n{args.trials} trials of up to {args.epochs} epochs, seeds {args.seeds}; mean ± std over the seeds\n")
     print(table(results))
     for line in goals(results):
         print(line)
-    if noise:
-        vals = noise["vals"]
-        print(f"seed noise: {noise['side']}'s best configuration {noise['params']} (best val {100 * noise['in_its_sweep']:.2f} % "
-              f"in its sweep), trained with {len(vals)} initialisation seeds on the same split: best val "
-              f"{100 * statistics.mean(vals):.2f} ± {100 * statistics.stdev(vals):.2f} % ({100 * min(vals):.2f} to {100 * max(vals):.2f})")
+    if retrained:
+        print(f"\nEach side's selected configuration, trained again with {args.retrain} initialisation seeds on the same split\n")
+        print(retrain_table(retrained))
     if args.json:
-        Path(args.json).write_text(json.dumps({**results, "seed_noise": noise}, indent=2))
+        Path(args.json).write_text(json.dumps({**results, "trials": args.trials, "retrained": retrained}, indent=2))
 
 
 if __name__ == "__main__":
