@@ -1,8 +1,9 @@
 """Side by side with the peers: textsweep, Keras Tuner and a plain Optuna loop on the same work, in one run.
 
     pip install -e '.[bench]'     # keras-tuner, optuna-integration: bench only, never runtime dependencies
-    python bench/peers.py --csv rt_snippets.csv [--trials 12] [--epochs 9] [--seeds 1 2] [--time-budget] [--retrain 3] [--json out.json]
-    python bench/peers.py --csv rt_snippets.csv --from out.json --retrain 3     # retrain the selections of an earlier run
+    python bench/peers.py --csv rt_snippets.csv [--trials 12] [--epochs 9] [--seeds 1 2] [--time-budget] [--confirm]
+                          [--retrain 3] [--json out.json]
+    python bench/peers.py --csv rt_snippets.csv --from out.json [--confirm] --retrain 3   # add to an earlier run
 
 The same work for every side:
 - one split of the CSV (textsweep's split with dataset.split_seed=42, columns review/sentiment), vectorised once: the top 5,000
@@ -22,7 +23,11 @@ The sides, each in a fresh process, in an order that rotates with the seed (this
 - optuna: a plain loop, TPESampler + SuccessiveHalvingPruner with optuna_integration.TFKerasPruningCallback;
 - kt_hyperband and kt_bayesian: Keras Tuner's Hyperband and BayesianOptimization;
 - with --time-budget, textsweep_timed: textsweep again, last in each seed, with the slowest peer's wall time
-  of that seed as its budget (`--timeout`) instead of the trial count: the same wall-clock budget.
+  of that seed as its budget (`--timeout`) instead of the trial count: the same wall-clock budget;
+- with --confirm, textsweep_confirmed: the same, with the confirmation step of the shipped sweeps (the top 2
+  trials re-trained with 2 more seeds each, selected by the mean) inside that wall time: the sweep's
+  --timeout is the slowest peer's wall time less 4 times the mean complete training of that seed's
+  textsweep side. Its trainings and epochs count the trials only, its wall time the confirmation too.
 Per side: wall time, epochs trained, best validation accuracy and that trial's test accuracy (every side
 scores the test split after each training, so "its test" is the selected trial's own), the time from launch
 until a trial came within 0.5 points of the side's final best, and the overhead per trial besides
@@ -48,6 +53,8 @@ from pathlib import Path
 
 SIDES = ["textsweep", "optuna", "kt_hyperband", "kt_bayesian"]
 TIMED = "textsweep_timed"  # --time-budget: textsweep with the slowest peer's wall time instead of a trial count
+CONFIRMED = "textsweep_confirmed"  # --confirm: the same, with textsweep's confirmation step inside that time
+CONFIRM = {"top_k": 2, "seeds": 3}  # the shipped sweeps' confirmation: the top 2 re-trained, 3 seeds each
 SPLIT_SEED = 42  # the one split every side and every seed trains on
 DATA = ["dataset=csv", "dataset.text_column=review", "dataset.label_column=sentiment", "dataset.max_tokens=5000",
         "dataset.maxlen=60"]
@@ -249,23 +256,26 @@ def prepare(home: Path, csv: str) -> Path:
 
 
 def textsweep_side(home: Path, csv: str, seed: int, trials: int, epochs: int,
-                   timeout: float | None = None) -> tuple[float, float, list]:
+                   timeout: float | None = None, confirm: bool = False) -> tuple[float, float, list]:
     import mlflow
     import optuna
+    from textsweep.sweeping.confirm import recorded
 
-    study = f"peers_{seed}" if timeout is None else f"peers_timed_{seed}"
+    study = f"peers_{seed}" if timeout is None else f"peers_{'confirmed' if confirm else 'timed'}_{seed}"
+    confirming = [f"hydra.sweeper.confirm.{k}={v}" for k, v in CONFIRM.items()] if confirm else []
     budget = ["--n-trials", str(trials)] if timeout is None else ["--n-trials", "1000", "--timeout", str(int(timeout))]
     launched = time.time()
     done = subprocess.run([sys.executable, "-m", "textsweep", "sweep", "peers", f"dataset.path={csv}", *budget,
                            # the seed moves the sampler and the trials' initialisation, as it does the peers'; never the split
                            f"hydra.sweeper.study_name={study}", f"hydra.sweeper.sampler.seed={seed}", f"seed={seed}",
-                           f"trainer.epochs={epochs}",
+                           f"trainer.epochs={epochs}", *confirming,
                            "trainer.verbose=0"], cwd=home, env=user_env(home), capture_output=True, text=True)
     wall = time.time() - launched
     if done.returncode:
         raise SystemExit(f"textsweep failed:\n{done.stderr[-3000:]}")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    trials_of = optuna.load_study(study_name=study, storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}").trials
+    loaded = optuna.load_study(study_name=study, storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}")
+    trials_of, chosen = loaded.trials, (recorded(loaded) or {}).get("selected")
     client = mlflow.MlflowClient(f"sqlite:///{home / 'mlruns' / 'mlflow.db'}")
     records = []
     for t in trials_of:
@@ -277,7 +287,7 @@ def textsweep_side(home: Path, csv: str, seed: int, trials: int, epochs: int,
         records.append({"end": run.info.end_time / 1000, "fit_s": m["train_time_s"], "eval_s": m.get("time_evaluate_s", 0.0),
                         "epochs": int(m["epochs_run"]), "val": val,
                         "test": m.get("test_accuracy") if t.state.name == "COMPLETE" else None,
-                        "params": {k.split(".")[-1]: v for k, v in t.params.items()}})
+                        "params": {k.split(".")[-1]: v for k, v in t.params.items()}, "selected": t.number == chosen})
     records.sort(key=lambda r: r["end"])
     return launched, wall, records
 
@@ -291,14 +301,18 @@ def peer_side(side: str, npz: Path, seed: int, trials: int, epochs: int, *extra:
         return launched, wall, json.loads(Path(out.name).read_text())
 
 
-def retrain(results: dict, npz: Path, seeds: int, epochs: int) -> dict:
+def retrain(results: dict, npz: Path, seeds: int, epochs: int, earlier: dict) -> dict:
     """Each side's selected configuration, seed by seed, trained again with `seeds` initialisation seeds (a
-    configuration two runs selected is trained once)."""
+    configuration two runs selected is trained once; one an earlier run retrained as often is taken)."""
     done, out = {}, {}
     for side, runs in results.items():
         out[side] = []
         for run in runs:
-            best = max((t for t in run["trials"] if t["test"] is not None), key=lambda t: t["val"])
+            taken = [r for r in earlier.get(side, []) if r["seed"] == run["seed"] and len(r["vals"]) == seeds]
+            if taken:
+                out[side].append(taken[0])
+                continue
+            best = selection(run["trials"])
             # the four hyperparameters only: Keras Tuner's bookkeeping (tuner/epochs, ...) names no other model
             key = json.dumps({k: best["params"].get(k) for k in ("units", "filters", "dropout", "learning_rate")}, sort_keys=True)
             if key not in done:
@@ -325,9 +339,14 @@ def retrain_table(retrained: dict) -> str:
     return "\n".join(lines)
 
 
+def selection(records: list) -> dict:
+    """The trial a side selects: the one its confirmation step chose, else the best scored val."""
+    chosen = [r for r in records if r.get("selected")]
+    return chosen[0] if chosen else max((r for r in records if r["test"] is not None), key=lambda r: r["val"])
+
+
 def summarize(launched: float, wall: float, records: list) -> dict:
-    scored = [r for r in records if r["test"] is not None]
-    best = max(scored, key=lambda r: r["val"])
+    best = selection(records)
     running, reached = 0.0, None
     for r in records:
         running = max(running, r["val"])
@@ -335,7 +354,7 @@ def summarize(launched: float, wall: float, records: list) -> dict:
             reached = r["end"] - launched
     between = [b["end"] - a["end"] - b["fit_s"] - b["eval_s"] for a, b in zip(records, records[1:])]
     return {"wall_s": wall, "trainings": len(records), "epochs": sum(r["epochs"] for r in records), "best_val": best["val"],
-            "its_test": best["test"], "within_half_point_s": reached, "overhead_per_trial_s": statistics.median(between),
+            "its_test": best["test"], "within_half_point_s": reached, "overhead_per_trial_s": statistics.median(between) if between else None,
             "curve": [(r["end"] - launched, r["val"]) for r in records], "trials": records}
 
 
@@ -399,13 +418,16 @@ def main() -> None:
     p.add_argument("--time-budget", action="store_true",
                    help=f"per seed, after the others: {TIMED}, textsweep given the slowest peer's wall time (--timeout) "
                         "instead of the trial count, the same wall-clock budget")
+    p.add_argument("--confirm", action="store_true",
+                   help=f"per seed, last: {CONFIRMED}, textsweep with the slowest peer's wall time and its confirmation step "
+                        "(top 2 re-trained with 2 more seeds, selected by the mean) within it")
     p.add_argument("--home", help="work folder (default: a temporary one)")
     p.add_argument("--json")
     p.add_argument("--retrain", type=int, default=0, metavar="N",
                    help="after the sides: each side's selected configuration, seed by seed, trained again with N "
                         "initialisation seeds on the same split")
     p.add_argument("--from", dest="earlier", metavar="JSON",
-                   help="an earlier run's --json: take its sides' results instead of running them (with --retrain)")
+                   help="an earlier run's --json: take its sides' results and run only the sides it lacks (then --retrain)")
     p.add_argument("--side", choices=SIDES[1:] + ["retrain"], help=argparse.SUPPRESS)
     p.add_argument("--params", help=argparse.SUPPRESS)
     p.add_argument("--data", help=argparse.SUPPRESS)
@@ -421,24 +443,33 @@ def main() -> None:
         home.mkdir(parents=True, exist_ok=True)
         csv = str(Path(args.csv).resolve())
         npz = prepare(home, csv)
-        results = {side: [] for side in args.sides + ([TIMED] if args.time_budget else [])}
+        earlier = json.loads(Path(args.earlier).read_text()) if args.earlier else {}
+        extra = ([TIMED] if args.time_budget else []) + ([CONFIRMED] if args.confirm else [])
+        results = {side: [] for side in args.sides + extra}
         if args.earlier:
-            earlier = json.loads(Path(args.earlier).read_text())
-            results = {side: runs for side, runs in earlier.items() if side in SIDES + [TIMED]}
-            args.seeds, args.trials = [r["seed"] for r in next(iter(results.values()))], earlier.get("trials", args.trials)
-        for i, seed in enumerate([] if args.earlier else args.seeds):
+            results |= {side: runs for side, runs in earlier.items() if side in SIDES + [TIMED, CONFIRMED]}
+            args.seeds, args.trials = [r["seed"] for r in results[args.sides[0]]], earlier.get("trials", args.trials)
+        for i, seed in enumerate(args.seeds):
+            of_seed = lambda side: next((r for r in results[side] if r["seed"] == seed), None)  # noqa: E731
             order = args.sides[i % len(args.sides):] + args.sides[:i % len(args.sides)]
-            for side in order + ([TIMED] if args.time_budget else []):
+            for side in order + extra:
+                if of_seed(side):
+                    continue  # taken from --from
+                slowest = lambda: max(of_seed(s)["wall_s"] for s in args.sides if s != "textsweep")  # noqa: E731
                 if side == "textsweep":
                     run = textsweep_side(home, csv, seed, args.trials, args.epochs)
                 elif side == TIMED:  # the seconds the slowest peer took in this seed, the textsweep sweep's --timeout
-                    slowest = max(results[s][-1]["wall_s"] for s in args.sides if s != "textsweep")
-                    run = textsweep_side(home, csv, seed, args.trials, args.epochs, timeout=slowest)
+                    run = textsweep_side(home, csv, seed, args.trials, args.epochs, timeout=slowest())
+                elif side == CONFIRMED:  # less the confirmation's 4 trainings, at the textsweep side's mean complete one
+                    complete = [t["fit_s"] + t["eval_s"] for t in of_seed("textsweep")["trials"] if t["test"] is not None]
+                    extra_runs = CONFIRM["top_k"] * (CONFIRM["seeds"] - 1)
+                    run = textsweep_side(home, csv, seed, args.trials, args.epochs,
+                                         timeout=max(1.0, slowest() - extra_runs * statistics.mean(complete)), confirm=True)
                 else:
                     run = peer_side(side, npz, seed, args.trials, args.epochs)
                 results[side].append({"seed": seed, **summarize(*run)})
                 print(f"seed {seed} {side}: {json.dumps({k: v for k, v in results[side][-1].items() if k not in ('curve', 'trials')})}", flush=True)
-        retrained = retrain(results, npz, args.retrain, args.epochs) if args.retrain else None
+        retrained = retrain(results, npz, args.retrain, args.epochs, earlier.get("retrained") or {}) if args.retrain else None
     print(f"\n{args.trials} trials of up to {args.epochs} epochs, seeds {args.seeds}; mean ± std over the seeds\n")
     print(table(results))
     for line in goals(results):
