@@ -325,16 +325,13 @@ def retrain(results: dict, npz: Path, seeds: int, epochs: int, earlier: dict) ->
 
 def retrain_table(retrained: dict) -> str:
     """Mean over the bench seeds of each selection's mean over its retrainings, ± the std of those means."""
-    def cell(values):
-        values = [100 * v for v in values]
-        return f"{statistics.mean(values):.2f}" + (f" ± {statistics.stdev(values):.2f}" if len(values) > 1 else "")
-
     lines = ["| side | selected trial's val in its sweep (%) | retrained val (%) | retrained test (%) | spread of one selection's retrained val (pt) |",
              "|---|---|---|---|---|"]
     for side, runs in retrained.items():
         spread = statistics.mean(statistics.stdev(r["vals"]) for r in runs) if len(runs[0]["vals"]) > 1 else None
-        lines.append(f"| {side} | {cell([r['in_its_sweep'] for r in runs])} | {cell([statistics.mean(r['vals']) for r in runs])} "
-                     f"| {cell([statistics.mean(r['tests']) for r in runs])} | "
+        lines.append(f"| {side} | {cell([r['in_its_sweep'] for r in runs], PERCENT)} "
+                     f"| {cell([statistics.mean(r['vals']) for r in runs], PERCENT)} "
+                     f"| {cell([statistics.mean(r['tests']) for r in runs], PERCENT)} | "
                      + (f"{100 * spread:.2f}" if spread is not None else "-") + " |")
     return "\n".join(lines)
 
@@ -367,16 +364,21 @@ def time_to(curve: list, target: float) -> float | None:
     return None
 
 
-def table(results: dict) -> str:
-    def cell(values, fmt):
-        values = [v for v in values if v is not None]
-        if not values:
-            return "-"
-        if len(values) == 1:
-            return fmt(values[0])
-        return f"{fmt(statistics.mean(values))} ± {fmt(statistics.stdev(values))}"
+def cell(values: list, fmt) -> str:
+    """A table cell: mean ± std of the values that are there ("-" for none)."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return "-"
+    if len(values) == 1:
+        return fmt(values[0])
+    return f"{fmt(statistics.mean(values))} ± {fmt(statistics.stdev(values))}"
 
-    pct, sec = (lambda v: f"{100 * v:.2f}"), (lambda v: f"{v:.0f}")
+
+PERCENT = lambda v: f"{100 * v:.2f}"  # noqa: E731
+
+
+def table(results: dict) -> str:
+    pct, sec = PERCENT, (lambda v: f"{v:.0f}")
     lines = ["| side | trainings | epochs | wall (s) | best val acc (%) | its test acc (%) | within 0.5 pt of its best (s) | overhead per trial (s) |",
              "|---|---|---|---|---|---|---|---|"]
     for side, runs in results.items():
@@ -438,6 +440,8 @@ def main() -> None:
         return child(args)
     if not args.csv:
         p.error("--csv is required")
+    if args.earlier and not Path(args.earlier).is_file():
+        p.error(f"--from {args.earlier}: no such file; give the --json of an earlier run")
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(args.home or tmp).resolve()
         home.mkdir(parents=True, exist_ok=True)
