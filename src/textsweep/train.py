@@ -154,6 +154,8 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
             fitted, final = fit_and_score(model, data, cfg.trainer, cfg.seed, [epoch_logger] + ([pruning] if pruning else []),
                                           buckets, monitor, timings)
             pruned_at = pruning.pruned_at if pruning else None
+            if trial is not None:  # beside the value: the verdict shows a selection's test accuracy (sweeping/verdict.py)
+                trial.set_user_attr("test_accuracy", float(final["test_accuracy"]))
             started = time.perf_counter()
             keep_model = model_not_kept(cfg.tracking, cfg.optuna, trial, final) if pruned_at is None and cfg.tracking.log_model else None
             logs_model = pruned_at is None and cfg.tracking.log_model and keep_model is None
