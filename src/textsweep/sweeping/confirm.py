@@ -54,12 +54,12 @@ def select(found: list[Candidate], maximize: bool) -> Candidate:
 
 
 def record(study, client, parent_run_id: str, found: list[Candidate], chosen: Candidate, objective: str,
-           baseline: Candidate | None = None) -> None:
+           baseline: Candidate | None = None, top_k: int | None = None) -> None:
     """Mean ± std on the study, the parent run, and each candidate's own trial run; the baseline's runs over the
     same seeds beside them, so the verdict compares like with like (sweeping/verdict.py)."""
     summary = [{"trial": c.number, "mean": c.mean, "std": c.std, "n": len(c.values), "values": c.values,
                 "tests": c.tests, "params": c.params, "run_id": c.run_id} for c in found]
-    found_attr = {"selected": chosen.number, "objective": objective, "candidates": summary}
+    found_attr = {"selected": chosen.number, "objective": objective, "top_k": top_k or len(found), "candidates": summary}
     if baseline is not None and baseline.values:
         found_attr["baseline"] = {"values": baseline.values, "tests": baseline.tests}
     study.set_user_attr(CONFIRM_ATTR, json.dumps(found_attr))

@@ -45,7 +45,8 @@ class Verdict:
 
 
 def of_study(study, objective: str, top_k: int = 0) -> "Verdict | None":
-    """The verdict on a single-objective study with a complete trial, else None."""
+    """The verdict on a single-objective study with a complete trial, else None. `top_k`: the confirmation
+    asked for (0: the one the study recorded)."""
     if len(study.directions) > 1:
         return None
     trials = study.get_trials(deepcopy=False)
@@ -71,7 +72,7 @@ def of_study(study, objective: str, top_k: int = 0) -> "Verdict | None":
         study=study.study_name, objective=objective, maximize=maximize, trial=trial.number,
         value=statistics.fmean(values), runs=len(values), test=_mean(tests), preset="fixed_params" in trial.system_attrs,
         baseline=_mean(b_values), baseline_runs=len(b_values), baseline_test=_mean(b_tests),
-        confirm_note=_confirm_note(top_k, confirmed, trials),
+        confirm_note=_confirm_note(top_k or (confirmed or {}).get("top_k", 0), confirmed, trials),
     )
 
 
