@@ -144,7 +144,8 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
                                   parent=cfg.optuna.parent_run_id or os.environ.get(PARENT_ENV), multirun=_is_multirun())
     epoch_logger = MlflowEpochLogger(client, None)
     monitor = early_stopping_monitor(cfg.trainer, cfg.optuna.objective, in_sweep(cfg))
-    pruning = OptunaPruning(trial, cfg.optuna.objective, reported_best(cfg.trainer, cfg.optuna.objective, monitor)) if trial is not None else None
+    pruning = (OptunaPruning(trial, cfg.optuna.objective, reported_best(cfg.trainer, cfg.optuna.objective, monitor), cfg.trainer.epochs)
+               if trial is not None else None)
     try:
         with signals_as_interrupt(), mlflow_run(client, experiment_id, run_name, tags) as run_id:
             epoch_logger.run_id = run_id
