@@ -12,6 +12,9 @@ import time
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from textsweep.quiet import for_textsweep_commands
+
+for_textsweep_commands()  # textsweep's app, also when a launcher's worker process imports it to run a job
 import textsweep.config.schema  # noqa: F401  (registers the structured config schema)
 from textsweep.config.paths import config_dir
 from textsweep.errors import Escalated, TextsweepError

@@ -6,6 +6,7 @@ epoch, asks the study's pruner, and records a heartbeat so a killed job is detec
 is stored on the study (a user attribute), so every job prunes by the same rule as the sweeper set.
 """
 
+import contextlib
 import json
 import threading
 import warnings
@@ -38,7 +39,9 @@ def quiet_optuna() -> None:
 
 
 def open_storage(url: str, heartbeat_interval: int | None = None, grace_period: int | None = None,
-                 max_retries: int | None = None):
+                 max_retries: int | None = None, first_use_lock: bool = True):
+    """first_use_lock: serialise workers that open a new SQLite store together (a `.lock` file beside it); another
+    app's sweep opens its store in the sweeper's process alone, before any job, and leaves no such file."""
     import optuna
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
@@ -52,7 +55,7 @@ def open_storage(url: str, heartbeat_interval: int | None = None, grace_period: 
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
     existed = not url.startswith("sqlite:///") or Path(url[len("sqlite:///"):]).exists()
     try:
-        with creation_lock(url):
+        with creation_lock(url) if first_use_lock else contextlib.nullcontext():
             return first_use_race_retry(lambda: RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs))
     except Exception as e:  # sqlalchemy ArgumentError (malformed URL), OperationalError (unreachable), full disk
         from textsweep.tracking.databases import remove_if_new, store_problem
@@ -108,6 +111,11 @@ def make_sampler(sampler, seed_offset: int, grid: dict | None = None):
         return cls(*sampler.args, **kwargs)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"hydra.sweeper.sampler ({cls.__name__}) cannot be built: {str(e).splitlines()[0][:300]}") from None
+
+
+def sampler_name(sampler) -> str:
+    """The sampler's own class, as a log line shows it (PerTrialSeed is how it is seeded, not what it is)."""
+    return type(sampler.inner if isinstance(sampler, PerTrialSeed) else sampler).__name__
 
 
 def trial_seed(base: int, number: int) -> int:

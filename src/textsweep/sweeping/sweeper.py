@@ -34,11 +34,13 @@ def is_textsweep_app(config) -> bool:
     return isinstance(node, DictConfig) and "trial_number" in node and "parent_run_id" in node
 
 
-class OptunaSweeper(Sweeper):
-    def __init__(self, sampler, direction=None, storage=None, study_name=None, n_trials=20, n_jobs=1,
-                 max_failure_rate=None, custom_search_space=None, params=None, experiment_sequence=None,
-                 pruner=None, objective="val_accuracy", timeout=None, max_retries=1, heartbeat_interval=10,
-                 enqueue_baseline=True, baseline=True, confirm=None):
+class OptunaSweeperImpl(Sweeper):
+    """Built by hydra_plugins.textsweep_optuna_sweeper.optuna_sweeper.OptunaSweeper, with every setting of its
+    config (hydra_plugins.textsweep_optuna_sweeper.config.OptunaSweeperConf, where the defaults are written)."""
+
+    def __init__(self, *, sampler, direction, storage, study_name, n_trials, n_jobs, max_failure_rate,
+                 custom_search_space, params, experiment_sequence, pruner, objective, timeout, max_retries,
+                 heartbeat_interval, enqueue_baseline, baseline, confirm):
         super().__init__()
         from textsweep.sweeping.objectives import as_list
 
@@ -112,6 +114,9 @@ class OptunaSweeper(Sweeper):
                               "(random, grid, cmaes, nsgaii, nsgaiii, qmc, gp, bruteforce)")
         if self.custom_search_space:
             self.extender = _custom_search_space(self.custom_search_space)
+        if "n_ehvi_candidates" in getattr(self.sampler, "keywords", {}):  # only MOTPESamplerConfig has it
+            log.warning("hydra/sweeper/sampler=motpe runs Optuna's TPESampler, multi-objective since Optuna 4 removed "
+                        "MOTPESampler (n_ehvi_candidates is ignored): name it hydra/sweeper/sampler=tpe")
 
     def _sampler(self, space, trials_so_far: int):
         from textsweep.sweeping.search_space import grid_points
@@ -161,32 +166,40 @@ class OptunaSweeper(Sweeper):
         from textsweep.sweeping.objectives import directions_for_any_app, write_results
         from textsweep.sweeping.search_space import parse_search_space
         from textsweep.tracking.databases import absolute_sqlite_url
-        from textsweep.sweeping.study import PRUNER_ATTR, make_pruner, open_storage, quiet_optuna
+        from textsweep.sweeping.study import PRUNER_ATTR, make_pruner, open_storage, quiet_optuna, sampler_name
 
         self._check()
         self.directions = directions_for_any_app(self.direction_spec)
         space = parse_search_space(self.params, arguments, allow_empty=True)  # as the official plugin: n_trials runs of the app
+        if space.stop_excluded:
+            log.warning("range() stops are not points of the search space here, as in Hydra's own range(): %s; "
+                        "hydra-optuna-sweeper includes them (raise the stop by one step for its space)",
+                        ", ".join(f"{k}={v}" for k, v in space.stop_excluded.items()))
         quiet_optuna()
+        # pruning (hydra/sweeper/pruner, textsweep's) is the one feature that reaches into the app's jobs: only then
+        # does the study carry the pruner and each job its trial's coordinates (hydra.job.env_set)
+        pruner = make_pruner(self.pruner_spec)
+        prunes = not isinstance(pruner, optuna.pruners.NopPruner)
         # absolute, so that jobs which change directory (hydra.job.chdir) still reach the same SQLite file
         url = absolute_sqlite_url(self.storage) if self.storage else None
-        storage = open_storage(url) if url else None
+        storage = open_storage(url, first_use_lock=False) if url else None
         study = optuna.create_study(study_name=self.study_name, storage=storage, directions=self.directions,
-                                    load_if_exists=True, pruner=make_pruner(self.pruner_spec))
+                                    load_if_exists=True, pruner=pruner)
         self._check_study_directions(study)
         study.sampler = self._sampler(space, len(study.trials))
-        if storage is None:
+        if prunes and storage is None:
             pruning.share_in_memory(study)
-        else:
+        elif prunes:
             study.set_user_attr(PRUNER_ATTR, json.dumps(self.pruner_spec))
         log.info("Study name: %s, storage: %s, sampler: %s, directions: %s", study.study_name,
-                 _mask(self.storage) if self.storage else "in memory", type(study.sampler).__name__, self.directions)
+                 _mask(self.storage) if self.storage else "in memory", sampler_name(study.sampler), self.directions)
         done, returns, started = 0, [], time.monotonic()
         while done < self.n_trials and (self.timeout is None or time.monotonic() - started < self.timeout):
             if self._grid_exhausted(study, done):
                 break
             trials = [self._ask(study, space) for _ in range(min(self.n_jobs, self.n_trials - done))]
-            batch = [[*space.fixed, *_sampled(trial), *pruning.job_overrides(url, study.study_name, trial.number)]
-                     for trial in trials]
+            batch = [[*space.fixed, *_sampled(trial),
+                      *(pruning.job_overrides(url, study.study_name, trial.number) if prunes else [])] for trial in trials]
             results = self.launch(batch)
             failed = [result for trial, result in zip(trials, results) if not self._tell_any_app(study, trial, result)]
             if self._too_many_failures(len(failed), len(results), default_rate=0.0):
@@ -451,7 +464,7 @@ class OptunaSweeper(Sweeper):
 class SweepTracker:
     """The MLflow parent run of one sweep invocation: settings, progress, best trial, plots, trials table."""
 
-    def __init__(self, config, study_name: str, sweeper: OptunaSweeper):
+    def __init__(self, config, study_name: str, sweeper: OptunaSweeperImpl):
         self.config, self.study_name, self.sweeper = config, study_name, sweeper
         self.client = self.experiment_id = self.run_id = None
 
@@ -594,7 +607,7 @@ def _tell_failed(study, trial, reason: str, message: str) -> None:
 
 
 def _mask(url: str) -> str:
-    from textsweep.tracking.runs import mask_secrets
+    from textsweep.config.masking import mask_secrets  # not tracking.runs: another app's sweep loads no MLflow
 
     return mask_secrets(url)
 
