@@ -220,10 +220,11 @@ def open_trial(cfg):
     if cfg.optuna.trial_number is None:
         return None
     from textsweep.errors import ConfigError
-    from textsweep.sweeping.study import OBJECTIVES, ReopenedTrial
+    from textsweep.sweeping.objectives import PER_EPOCH
+    from textsweep.sweeping.study import ReopenedTrial
 
-    if cfg.optuna.objective not in OBJECTIVES:
-        raise ConfigError(f"optuna.objective={cfg.optuna.objective!r} is not valid: use one of {', '.join(OBJECTIVES)}")
+    if cfg.optuna.objective not in PER_EPOCH:
+        raise ConfigError(f"optuna.objective={cfg.optuna.objective!r} is not valid: use one of {', '.join(PER_EPOCH)}")
     if not (cfg.optuna.storage and cfg.optuna.study_name):
         raise ConfigError("optuna.trial_number is set without optuna.storage and optuna.study_name: the sweeper sets all three")
     return ReopenedTrial(cfg.optuna.storage, cfg.optuna.study_name, cfg.optuna.trial_number, cfg.optuna.heartbeat_interval)
