@@ -13,6 +13,9 @@ from omegaconf import DictConfig
 
 class OptunaSweeper(Sweeper):
     def __init__(self, **settings: Any) -> None:
+        from textsweep.sweeping.coexistence import check_optuna
+
+        check_optuna()  # an Optuna too old (hydra-optuna-sweeper pins optuna<3): one line and exit 2, before importing it
         from textsweep.sweeping.sweeper import OptunaSweeperImpl
 
         from .config import settings_with_defaults

@@ -37,8 +37,10 @@ class OptunaSweeperImpl(Sweeper):
     def setup(self, *, hydra_context, task_function, config: DictConfig) -> None:
         from hydra.core.plugins import Plugins
 
+        from textsweep.sweeping.coexistence import announce_served_name
         from textsweep.sweeping.policy import is_textsweep_app, policy_for
 
+        announce_served_name(config)
         self.hydra_context, self.config = hydra_context, config
         self.launcher = Plugins.instance().instantiate_launcher(hydra_context=hydra_context, task_function=task_function, config=config)
         if type(self.launcher).__name__ == "BasicLauncher" and is_textsweep_app(config):
