@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-import textsweep  # noqa: F401  (quiet TensorFlow start-up, telemetry off)
+from textsweep.quiet import for_textsweep_commands
+
+for_textsweep_commands()  # quiet TensorFlow start-up, telemetry off, as textsweep's commands do
 from textsweep.config.compose import compose_config
 
 REPO = Path(__file__).resolve().parents[1]

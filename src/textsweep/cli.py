@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     import os
 
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # Hydra raises instead of printing: we print one line
+    from textsweep.quiet import for_textsweep_commands
+
+    for_textsweep_commands()
     argv = list(sys.argv[1:] if argv is None else argv)
     from textsweep.config.masking import mask_logs
 

@@ -12,6 +12,9 @@ import time
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from textsweep.quiet import for_textsweep_commands
+
+for_textsweep_commands()  # textsweep's app, also when a launcher's worker process imports it to run a job
 import textsweep.config.schema  # noqa: F401  (registers the structured config schema)
 from textsweep.config.paths import config_dir
 from textsweep.errors import Escalated, TextsweepError
@@ -220,10 +223,11 @@ def open_trial(cfg):
     if cfg.optuna.trial_number is None:
         return None
     from textsweep.errors import ConfigError
-    from textsweep.sweeping.study import OBJECTIVES, ReopenedTrial
+    from textsweep.sweeping.objectives import PER_EPOCH
+    from textsweep.sweeping.study import ReopenedTrial
 
-    if cfg.optuna.objective not in OBJECTIVES:
-        raise ConfigError(f"optuna.objective={cfg.optuna.objective!r} is not valid: use one of {', '.join(OBJECTIVES)}")
+    if cfg.optuna.objective not in PER_EPOCH:
+        raise ConfigError(f"optuna.objective={cfg.optuna.objective!r} is not valid: use one of {', '.join(PER_EPOCH)}")
     if not (cfg.optuna.storage and cfg.optuna.study_name):
         raise ConfigError("optuna.trial_number is set without optuna.storage and optuna.study_name: the sweeper sets all three")
     return ReopenedTrial(cfg.optuna.storage, cfg.optuna.study_name, cfg.optuna.trial_number, cfg.optuna.heartbeat_interval)

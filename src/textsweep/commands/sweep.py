@@ -168,7 +168,9 @@ def status(name: str, args: list[str]) -> int:
     if fmt != "table":
         print(render_records(records, fmt))
         return 0
-    counts = {s: sum(t.state.name == s for t in trials) for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")}
+    from textsweep.sweeping.study import trial_counts
+
+    counts = trial_counts(study)
     print(f"study {study_name} ({len(trials)} trials): " + ", ".join(f"{n.lower()} {c}" for n, c in counts.items())
           + f"  [{where(url)}]")
     if records:
