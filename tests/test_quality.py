@@ -164,10 +164,11 @@ def test_sweep_over_presets_trains_the_baseline_once_logs_knobs_na_and_confirms_
     assert first.returncode == 0, first.stderr[-3000:]
     runs = runs_of(client, "presets")
     roles = [r.data.tags.get("textsweep.role") for r in runs]
-    assert roles.count("baseline") == 1 and roles.count("confirmation") == 1
+    # the winner's re-training, and the baseline's with the same seed (the verdict compares like with like)
+    assert roles.count("baseline") == 1 and roles.count("confirmation") == 2
     for run in [r for r in runs if r.data.tags.get("textsweep.role") != "sweep"]:  # the jobs, not the parent run:
         # the n-gram bag has no time steps to bucket; every network does, in a sweep
-        assert ("textsweep.bucket_lengths" in run.data.tags) == (run.data.tags.get("textsweep.role") != "baseline")
+        assert ("textsweep.bucket_lengths" in run.data.tags) == (run.data.tags.get("textsweep.variant") != "bag_of_ngrams")
     trials = [r for r in runs if "optuna.trial" in r.data.tags]
     assert len(trials) == 3
     for run in trials:
@@ -179,11 +180,14 @@ def test_sweep_over_presets_trains_the_baseline_once_logs_knobs_na_and_confirms_
     confirmed = json.loads(study.user_attrs["textsweep.confirmation"])
     [candidate] = confirmed["candidates"]
     assert candidate["n"] == 2 and len(candidate["values"]) == 2
-    confirm_run = next(r for r in runs if r.data.tags.get("textsweep.role") == "confirmation")
+    assert len(confirmed["baseline"]["values"]) == 2 and len(confirmed["baseline"]["tests"]) == 2
+    confirm_of = sorted(r.data.tags["textsweep.confirm_of"] for r in runs if r.data.tags.get("textsweep.role") == "confirmation")
+    assert confirm_of == sorted([str(candidate["trial"]), "baseline"])
+    confirm_run = next(r for r in runs if r.data.tags.get("textsweep.confirm_of") == str(candidate["trial"]))
     assert confirm_run.data.params["dataset.split_seed"] == "42" and confirm_run.data.params["seed"] != "42"
     winner = client.get_run(candidate["run_id"])
     assert winner.data.metrics["confirmed_val_mean"] == pytest.approx(candidate["mean"])
-    assert "best trial #" in first.stdout and "linear baseline" in first.stdout
+    assert "selected trial #" in first.stdout and "linear baseline: val_accuracy" in first.stdout
     # compare shows the baseline trained on the same data beside whatever the filter selects
     shown = cli("compare", "--experiment", "presets", "--filter", "tags.`optuna.trial` = '0'", "--format", "json", "--no-log")
     assert shown.returncode == 0, shown.stderr[-2000:]

@@ -197,7 +197,9 @@ def test_sweep_command_status_and_errors(cli, home):
     status = cli("sweep", "status", "quickstart")
     assert status.returncode == 0, status.stderr[-3000:]
     assert "study quickstart (2 trials): complete" in status.stdout and "selected trial #" in status.stdout
-    assert "linear baseline: val_accuracy 0." in status.stdout and "the linear baseline by" in status.stdout
+    assert "linear baseline: val_accuracy 0." in status.stdout and "(mean of the same 2 seeds)" in status.stdout
+    verdict = [line for line in status.stdout.splitlines() if line.startswith(("selected", "linear", "the "))]
+    assert verdict and all(line in ran.stdout for line in verdict)  # the summary printed the same verdict
     assert "MLflow run of the selected trial:" in status.stdout
     missing = cli("sweep", "nosuch")
     assert missing.returncode == 2 and "no sweep named 'nosuch'" in missing.stderr and "quickstart" in missing.stderr

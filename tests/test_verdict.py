@@ -99,3 +99,14 @@ def record(client):
         confirm.record(study, client, parent, found, chosen, "val_accuracy", baseline)
 
     return write
+
+
+def test_a_confirmed_selection_without_the_baselines_retrainings_is_compared_run_for_run(record):
+    # a study confirmed before the baseline was confirmed too (or whose baseline re-trainings failed): its first
+    # run against the baseline's one run, never a mean of 3 against a single run
+    study = study_with([0.70, 0.80], tests=[0.6, 0.79], baseline={"value": 0.78, "test_accuracy": 0.77})
+    found = confirm.candidates(study, 1)
+    found[0].values += [0.70, 0.72]
+    record(study, found, found[0])
+    v = verdict.of_study(study, "val_accuracy")
+    assert (v.value, v.runs, v.test, v.baseline, v.baseline_runs) == (0.80, 1, 0.79, 0.78, 1)

@@ -151,7 +151,7 @@ class OptunaTrialConfig:
     parent_run_id: Optional[str] = None
     objective: str = "val_accuracy"  # the per-epoch metric reported to the pruner
     heartbeat_interval: Optional[int] = None
-    confirm_of: Optional[int] = None  # a confirmation run: trial number it re-trains with another seed
+    confirm_of: Optional[int] = None  # a confirmation run: trial number it re-trains with another seed (-1: the baseline)
     keep_top_k: Optional[int] = None  # tracking.best_models_only: how many of the best trials keep their models
 
 

@@ -96,7 +96,7 @@ class AnyApp:
         # absolute, so that jobs which change directory (hydra.job.chdir) still reach the same SQLite file
         self.url = absolute_sqlite_url(self.settings.storage) if self.settings.storage else None
         storage = open_storage(self.url, first_use_lock=False) if self.url else None
-        study = create_or_load(self.settings.study_name, storage, self.directions, pruner)
+        study, _ = create_or_load(self.settings.study_name, storage, self.directions, pruner)
         study.sampler = sampler_for(self.settings.sampler, space, len(study.trials))
         if self.prunes and storage is None:
             pruning.share_in_memory(study)
@@ -222,7 +222,7 @@ class TextsweepApp(AnyApp):
         pruner = make_pruner(s.pruner_spec)
         sampler_for(s.sampler, space, 0)  # validates the sampler before the study is touched
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = create_or_load(self.name, storage, self.directions, pruner)
+        study, self.created = create_or_load(self.name, storage, self.directions, pruner)
         study.sampler = sampler_for(s.sampler, space, len(study.trials))
         study.set_user_attr(PRUNER_ATTR, json.dumps(s.pruner_spec))
         study.set_user_attr(OBJECTIVES_ATTR, json.dumps(self.objectives))
@@ -239,7 +239,7 @@ class TextsweepApp(AnyApp):
         from textsweep.sweeping.tracker import SweepTracker
 
         before = len(study.trials)
-        if self.settings.enqueue_baseline and before == 0:
+        if self.settings.enqueue_baseline and self.created:  # once, by the one worker that created the study
             baseline = self._composed_values(space)
             # a grid cell must name every parameter: a partial anchor would stop Optuna's GridSampler
             complete = len(baseline) == len(space.distributions)
@@ -358,11 +358,14 @@ class TextsweepApp(AnyApp):
             except KeyboardInterrupt:
                 self.tracker.finish(study, status="KILLED")
                 raise
-        self.tracker.finish(study, status="FINISHED")
+        from textsweep.sweeping import verdict
+
+        found = verdict.of_study(study, self.objective, top_k)  # on the parent run too, where `compare` reads it
+        self.tracker.finish(study, status="FINISHED", tags=verdict.as_tags(found) if found else None)
         if not ran:
             raise SweepFailed(f"all {done} trial(s) of study {self.name!r} failed: see `textsweep sweep status` and the FAILED runs in MLflow")
         write_results(study, self.config.hydra.sweep.dir)
-        print_summary(study, self.objective, self.tracker, done, seconds)
+        print_summary(study, self.objective, self.tracker, done, seconds, top_k)
 
     def report_error(self, error) -> None:
         raise Escalated(error) from None  # printed once by textsweep.cli, past Hydra's handlers

@@ -8,7 +8,7 @@ import json
 import logging
 import math
 
-from textsweep.config.baseline import VALUE_ATTR, gap_line
+from textsweep.config.baseline import VALUE_ATTR
 from textsweep.errors import TextsweepError
 
 log = logging.getLogger("textsweep.sweep")
@@ -58,7 +58,9 @@ def train_baseline_once(study, fixed: list[str], objective: str, launch, context
 
 def confirm_winner(study, fixed: list[str], top_k: int, seeds: int, config, objective: str, batch_size: int, launch,
                    context: list[str], tracker) -> None:
-    """Re-train the top-k trials with more seeds (the split fixed), select by the mean, record it."""
+    """Re-train the top-k trials with more seeds (the split fixed), select by the mean, record it. The linear
+    baseline, when the study has one, is re-trained with the same seeds, so the verdict compares two means of
+    the same trainings (sweeping/verdict.py); it costs seconds."""
     from omegaconf import OmegaConf
 
     from textsweep.sweeping import confirm
@@ -77,24 +79,37 @@ def confirm_winner(study, fixed: list[str], top_k: int, seeds: int, config, obje
         for seed in confirm.confirmation_seeds(base_seed, seeds):
             jobs.append((c, [*fixed, *params, f"seed={seed}", f"dataset.split_seed={split_seed}",
                              f"optuna.confirm_of={c.number}", *context]))
+    baseline = baseline_of(study)
+    if baseline and baseline.get("value") is not None:  # its own run was the sweep's seed, as each trial's was
+        base = confirm.Candidate(-1, {}, baseline.get("run_id"), [baseline["value"]],
+                                 [baseline["test_accuracy"]] if baseline.get("test_accuracy") is not None else [])
+        for seed in confirm.confirmation_seeds(base_seed, seeds):
+            jobs.append((base, [*fixed, "baseline=true", f"seed={seed}", f"dataset.split_seed={split_seed}",
+                                "optuna.confirm_of=-1", *context]))
+    else:
+        base = None
     log.info("confirming the top %d trial(s) with %d more seed(s) each (%d runs; the split stays fixed)",
              len(found), seeds - 1, len(jobs))
     for start in range(0, len(jobs), max(1, batch_size)):
         batch = jobs[start:start + max(1, batch_size)]
         for (candidate, _), result in zip(batch, launch([overrides for _, overrides in batch])):
             try:
-                candidate.values.append(float(_job_metrics(result)[metric_of(objective)]))
+                metrics = _job_metrics(result)
+                candidate.values.append(float(metrics[metric_of(objective)]))
+                if metrics.get("test_accuracy") is not None:
+                    candidate.tests.append(float(metrics["test_accuracy"]))
             except (TextsweepError, KeyError, TypeError) as e:
-                log.warning("a confirmation run of trial %d failed (%s): its mean uses the runs that finished",
-                            candidate.number, e)
+                log.warning("a confirmation run of %s failed (%s): its mean uses the runs that finished",
+                            "the baseline" if candidate is base else f"trial {candidate.number}", e)
     chosen = confirm.select(found, study.direction.name == "MAXIMIZE")
-    confirm.record(study, tracker.client, tracker.run_id, found, chosen, objective)
+    confirm.record(study, tracker.client, tracker.run_id, found, chosen, objective, base, top_k)
 
 
 def summary_lines(study, objective: str, trials_run: int, seconds: float, run_id: str | None = None,
-                  experiment_id: str | None = None) -> list[str]:
-    """The end of a sweep, as a person wants it: the best, how it compares, where to look next."""
-    from textsweep.sweeping import confirm
+                  experiment_id: str | None = None, top_k: int = 0) -> list[str]:
+    """The end of a sweep, as a person wants it: the selection against the baseline (the verdict, the same
+    lines `sweep status` and `compare` print), where to look next."""
+    from textsweep.sweeping import confirm, verdict
 
     from textsweep.sweeping.pareto import front_lines, is_multi_objective
     from textsweep.sweeping.study import trial_counts
@@ -107,25 +122,18 @@ def summary_lines(study, objective: str, trials_run: int, seconds: float, run_id
         return lines + front_lines(study) + [
             f"next: textsweep sweep status {study.study_name}   |   textsweep promote {study.study_name} --name <model> "
             "--within 0.005  (the fastest model within 0.005 of the best accuracy)"]
-    maximize = study.direction.name == "MAXIMIZE"
-    complete = [t for t in trials if t.state.name == "COMPLETE" and t.value is not None]
-    if not complete:
+    found = verdict.of_study(study, objective, top_k)
+    if found is None:
         return lines + ["no trial has completed yet"]
-    best = (max if maximize else min)(complete, key=lambda t: t.value)
-    params = " ".join(f"{k}={_short(v)}" for k, v in best.params.items())
-    lines.append(f"best trial #{best.number}: {objective} {best.value:.4f}  {params}")
     confirmed = confirm.recorded(study)
     if confirmed:
         chosen = next(c for c in confirmed["candidates"] if c["trial"] == confirmed["selected"])
         others = ", ".join(f"#{c['trial']} {c['mean']:.4f} ± {c['std']:.4f}" for c in confirmed["candidates"])
         lines.append(f"confirmed over {chosen['n']} seeds each (initialisation and shuffling; the split is fixed): "
                      f"{others}; selected #{chosen['trial']}")
-        reference = chosen["mean"]
-    else:
-        reference = best.value
-    baseline = baseline_of(study)
-    gap = gap_line(reference, baseline.get("value") if baseline else None, objective, maximize)
-    lines.append(gap or "no baseline for this study (hydra.sweeper.baseline=false)")
+    lines += verdict.lines(found)
+    selected = next(t for t in trials if t.number == found.trial)
+    lines.append("its values: " + " ".join(f"{k}={_short(v)}" for k, v in selected.params.items()))
     if run_id:
         where = f"#/experiments/{experiment_id}/runs/{run_id}" if experiment_id else ""
         lines.append(f"MLflow parent run {run_id}: `textsweep ui`, then http://127.0.0.1:5000/{where}")
@@ -137,8 +145,8 @@ def _short(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def print_summary(study, objective: str, tracker, trials_run: int, seconds: float) -> None:
-    lines = summary_lines(study, objective, trials_run, seconds, tracker.run_id, tracker.experiment_id)
+def print_summary(study, objective: str, tracker, trials_run: int, seconds: float, top_k: int = 0) -> None:
+    lines = summary_lines(study, objective, trials_run, seconds, tracker.run_id, tracker.experiment_id, top_k)
     print("\n".join(f"textsweep: {line}" for line in lines), flush=True)
 
 

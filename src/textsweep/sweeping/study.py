@@ -128,14 +128,23 @@ def best_trial(study):
     return pick(complete, key=lambda t: t.value)
 
 
-def create_or_load(name: str | None, storage, directions: list[str], pruner):
-    """The study of that name (a new one when it does not exist), refused when it exists with other directions."""
-    study = optuna.create_study(study_name=name, storage=storage, directions=directions, load_if_exists=True, pruner=pruner)
+def create_or_load(name: str | None, storage, directions: list[str], pruner) -> tuple:
+    """(the study of that name, whether this call created it), refused when it exists with other directions.
+
+    Whether it was created here is what lets one of many workers that start a new study together do the
+    study's one-time steps (the enqueued first trial) once: create_study without load_if_exists fails for all
+    but one of them, in the storage itself."""
+    created = True
+    try:
+        study = optuna.create_study(study_name=name, storage=storage, directions=directions, pruner=pruner)
+    except optuna.exceptions.DuplicatedStudyError:
+        created = False
+        study = optuna.load_study(study_name=name, storage=storage, pruner=pruner)
     found = [d.name.lower() for d in study.directions]
     if found != directions:
         raise ConfigError(f"study {study.study_name!r} exists with direction {found}: keep "
                           f"hydra.sweeper.direction={found if len(found) > 1 else found[0]} or use another study_name")
-    return study
+    return study, created
 
 
 def sampler_for(sampler, space, trials_so_far: int):

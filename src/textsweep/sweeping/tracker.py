@@ -53,8 +53,9 @@ class SweepTracker:
                  f"{best.value:.4f}" if best else "-", best.number if best else "-", counts["PRUNED"], counts["FAIL"])
         show(done, total, time.monotonic() - self.started, best.value if best else None, objective)
 
-    def finish(self, study, status: str) -> None:
-        """End the parent run (FINISHED, FAILED or KILLED) with the best trial's tags and the sweep's report."""
+    def finish(self, study, status: str, tags: dict[str, str] | None = None) -> None:
+        """End the parent run (FINISHED, FAILED or KILLED) with the best trial's tags, `tags` (the verdict) and
+        the sweep's report."""
         from textsweep.sweeping.report import log_sweep_report
         from textsweep.sweeping.study import best_trial
         from textsweep.tracking.runs import close_run
@@ -68,6 +69,8 @@ class SweepTracker:
                     tags["best.run_id"] = best.user_attrs["mlflow_run_id"]
                 for k, v in tags.items():
                     self.client.set_tag(self.run_id, k, v)
+            for k, v in (tags or {}).items():
+                self.client.set_tag(self.run_id, k, v)
             if len(study.directions) > 1:
                 self.client.set_tag(self.run_id, "pareto.trials", ",".join(str(t.number) for t in study.best_trials))
             log_sweep_report(self.client, self.run_id, study)

@@ -64,6 +64,8 @@ def of_study(study, objective: str, top_k: int = 0) -> "Verdict | None":
         trial = by_number[chosen["trial"]]
         values, tests = chosen["values"], chosen.get("tests") or []
         b_values, b_tests = _baseline_runs(confirmed.get("baseline"), baseline, len(values))
+        if b_values and len(b_values) != len(values):  # the baseline's re-trainings missing: one run against one
+            values, tests = values[:1], tests[:1]
     else:
         trial = (max if maximize else min)(complete, key=lambda t: t.value)
         values, tests = [trial.value], [t for t in [trial.user_attrs.get(TEST_ATTR)] if t is not None]
@@ -102,7 +104,8 @@ def lines(v: Verdict) -> list[str]:
     """The verdict as a person reads it: the selection, the baseline beside it, the gap, in one to three lines."""
     how = f"mean of {v.runs} seeds" if v.runs > 1 else "one run"
     test = f", test {_pct(v.test)}" if v.test is not None else ""
-    out = [f"selected trial #{v.trial}{' (the sweep file’s own values, enqueued first)' if v.preset else ''}: "
+    preset = " (the sweep file's own values, enqueued first)" if v.preset else ""
+    out = [f"selected trial #{v.trial}{preset}: "
            f"{v.objective} {v.value:.4f}{test} ({how})"]
     if v.baseline is None:
         out.append("no baseline for this study (hydra.sweeper.baseline=false)")

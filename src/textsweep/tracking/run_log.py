@@ -27,11 +27,12 @@ def run_identity(cfg, data, buckets, not_applicable, trial, label: str, override
     }
     if buckets is not None:
         tags["textsweep.bucket_lengths"] = ",".join(map(str, buckets.lengths))
-    if cfg.baseline:
+    if cfg.optuna.confirm_of is not None:  # a re-training with another seed, of a trial or (-1) of the baseline
+        of = "baseline" if cfg.baseline else str(cfg.optuna.confirm_of)
+        tags.update({ROLE_TAG: "confirmation", "textsweep.confirm_of": of})
+        run_name = f"{run_name}-seed{cfg.seed}" if cfg.baseline else f"{run_name}-t{of}-seed{cfg.seed}"
+    elif cfg.baseline:
         tags[ROLE_TAG] = "baseline"
-    elif cfg.optuna.confirm_of is not None:
-        tags.update({ROLE_TAG: "confirmation", "textsweep.confirm_of": str(cfg.optuna.confirm_of)})
-        run_name = f"{run_name}-t{cfg.optuna.confirm_of}-seed{cfg.seed}"
     if cfg.optuna.study_name is not None:
         tags["optuna.study"] = cfg.optuna.study_name
     if not_applicable:
