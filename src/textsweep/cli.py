@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     import os
 
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # Hydra raises instead of printing: we print one line
+    # MLflow prints "View run ... at: <tracking URL>" for a server store, password included: textsweep prints its
+    # own masked lines instead. Set here, so launcher workers inherit it; read by MLflow at each run's end.
+    os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     argv = list(sys.argv[1:] if argv is None else argv)
     from textsweep.config.masking import mask_logs
 

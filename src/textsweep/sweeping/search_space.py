@@ -89,11 +89,25 @@ def parse_search_space(params: dict | None, arguments: list[str], allow_empty: b
         space.fixed = [f for f in space.fixed if f.split("=", 1)[0] != key]
         if override.is_sweep_override():
             space.distributions[key] = to_distribution(override)
+            refuse_secret_dimension(key, space.distributions[key], line)
         else:
             space.fixed.append(line)
     if not space.distributions and not allow_empty:
         raise ConfigError("the search space is empty: set hydra.sweeper.params (e.g. model.units: int(interval(32, 128))) or sweep a key on the command line (model.units=64,128)")
     return space
+
+
+def refuse_secret_dimension(key: str, distribution, line: str) -> None:
+    """A credential-like key, or a choice holding a password or token, may not be searched: Optuna stores every
+    choice and sampled value in its storage (and the sweeper in tags, reports and trials.csv) as is, where no
+    mask can reach. Refused before any trial, with the secret masked in the line."""
+    from textsweep.config.masking import SECRET_NAME, has_secret
+
+    choices = getattr(distribution, "choices", ())
+    if SECRET_NAME.search(key) or any(has_secret(c) for c in choices) or has_secret(line):
+        raise ConfigError(f"{line} searches over a secret ({key}): a sweep stores every searched value in the Optuna "
+                          "storage and its reports unmasked; set a credential as a fixed value (e.g. an environment "
+                          "variable such as MLFLOW_TRACKING_PASSWORD), never as a search dimension")
 
 
 def override_value(value) -> str:

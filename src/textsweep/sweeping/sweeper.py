@@ -94,6 +94,9 @@ class OptunaSweeper(Sweeper):
     # --- what every app gets -----------------------------------------------------------------------------------
 
     def _check(self) -> None:
+        from textsweep.config.names import check_sweep_names
+
+        check_sweep_names(self.study_name, self.config.get("experiment_name"))  # names become folders and columns
         if self.n_trials is None or self.n_trials < 1:
             raise ConfigError(f"hydra.sweeper.n_trials={self.n_trials} must be >= 1")
         if self.n_jobs < 1:
