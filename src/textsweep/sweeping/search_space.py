@@ -11,6 +11,7 @@
     trainer.epochs=2 (no sweep)                      -> a fixed override for every trial
 """
 
+import math
 from dataclasses import dataclass, field
 
 from textsweep.errors import ConfigError
@@ -23,8 +24,8 @@ class SearchSpace:
 
 
 def _number(value, key: str):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"hydra.sweeper.params.{key}: {value!r} is not a number")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"hydra.sweeper.params.{key}: {value!r} is not a finite number")
     return value
 
 
