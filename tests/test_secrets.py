@@ -194,3 +194,14 @@ def test_no_secret_reaches_any_store_file_or_console_in_a_real_sweep(home):
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         admin.close()
+
+
+def test_what_hydra_and_argparse_print_is_masked_too(cli):
+    secrets = ("CfgPw1", "CfgTok2", "ArgPw3")
+    shown = cli("train", "--cfg", "job", "tracking.uri=postgresql://u:CfgPw1@h/db", "+tracking.token=CfgTok2", timeout=120)
+    assert shown.returncode == 0 and "uri: postgresql://u:***@h/db" in shown.stdout, shown.stdout[-2000:]
+    assert "token: ***" in shown.stdout
+    wrong = cli("train", "--info", "tracking.uri=postgresql://u:ArgPw3@h/db", timeout=120)  # argparse echoes it
+    assert wrong.returncode != 0 and "invalid choice" in wrong.stderr
+    for result in (shown, wrong):
+        assert not [s for s in secrets if s in result.stdout + result.stderr]

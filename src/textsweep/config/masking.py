@@ -14,6 +14,8 @@ keeps every choice and sampled value as is, where no mask can reach).
 
 import logging
 import re
+import sys
+from contextlib import contextmanager
 from urllib.parse import unquote
 
 SECRET_WORDS = r"(?:password|passwd|pwd|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)"
@@ -85,3 +87,35 @@ def mask_logs() -> None:
     factory = logging.getLogRecordFactory()
     if not isinstance(factory, _MaskingRecordFactory):
         logging.setLogRecordFactory(_MaskingRecordFactory(factory))
+
+
+class _MaskingStream:
+    """A text stream that masks what is written to it and passes everything else to the stream it wraps."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        self._stream.write(mask_secrets(text))
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name):  # fileno, isatty, flush, buffer, encoding...
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def masked_streams():
+    """sys.stdout and sys.stderr masked while the block runs: what libraries print (Hydra's `--cfg job`,
+    argparse's usage errors, MLflow's and Optuna's own lines) goes through the same rule as logs. A write is
+    masked as a whole: print() writes a line in one call. TensorFlow's C++ writes to fd 2 bypass it (they
+    hold no URLs)."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _MaskingStream(sys.stdout), _MaskingStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
