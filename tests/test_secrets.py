@@ -205,3 +205,53 @@ def test_what_hydra_and_argparse_print_is_masked_too(cli):
     assert wrong.returncode != 0 and "invalid choice" in wrong.stderr
     for result in (shown, wrong):
         assert not [s for s in secrets if s in result.stdout + result.stderr]
+
+
+@pytest.mark.slow
+def test_a_password_in_an_http_tracking_url_is_never_printed_by_mlflow_for_any_trial(home, tmp_path):
+    """A real `mlflow server` (no auth: the URL's user and password are sent and ignored) and a sweep of two
+    trials in two joblib workers: MLflow's own "View run ... at: <URL>" lines would print the password once per
+    run, in every process."""
+    import urllib.request
+
+    from conftest import free_port
+
+    port, server_home = free_port(), tmp_path / "server"
+    server_home.mkdir()
+    mlflow_cli = Path(sys.executable).parent / "mlflow"
+    with (server_home / "server.log").open("wb") as log:
+        server = subprocess.Popen([str(mlflow_cli), "server", "--backend-store-uri", f"sqlite:///{server_home / 'mlflow.db'}",
+                                   "--default-artifact-root", (server_home / "artifacts").as_uri(), "--host", "127.0.0.1",
+                                   "--port", str(port), "--workers", "1"], stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, (server_home / "server.log").read_text()[-2000:]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.5)
+        result = subprocess.run(
+            [sys.executable, "-m", "textsweep", "train", "-m", "hydra/sweeper=optuna", "hydra.sweeper.n_trials=2",
+             "hydra.sweeper.n_jobs=2", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "hydra.sweeper.baseline=false",
+             "model.units=int(interval(4, 8))", "tracking=server", f"tracking.uri=http://alice:HttpPw7@127.0.0.1:{port}",
+             *tiny(epochs=1, log_model=False, explain=0)],
+            cwd=home, env=user_env(home), capture_output=True, text=True, timeout=600)
+        console = result.stdout + result.stderr
+        assert result.returncode == 0, console[-3000:]
+        assert "HttpPw7" not in console and "View run" not in console
+        assert "HttpPw7" not in "\n".join(p.read_bytes().decode("utf-8", "replace") for p in home.rglob("*") if p.is_file())
+        import mlflow
+
+        runs = mlflow.MlflowClient(f"http://127.0.0.1:{port}").search_runs(
+            [e.experiment_id for e in mlflow.MlflowClient(f"http://127.0.0.1:{port}").search_experiments()])
+        assert len(runs) >= 3  # the parent and its two trials
+        assert "HttpPw7" not in repr([(r.data.params, r.data.tags) for r in runs])
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
