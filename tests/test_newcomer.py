@@ -176,6 +176,21 @@ def test_predict_reads_a_csv_as_csv_without_column(model_uri, tmp_path):
     assert result.stderr.strip() == ""  # no TensorFlow start-up noise, no progress off a terminal
 
 
+@pytest.mark.slow
+def test_predict_output_keeps_texts_with_tabs_newlines_and_quotes_in_one_field(model_uri, tmp_path):
+    import csv
+    import io
+
+    home, uri = model_uri
+    texts = ["a plain fine film", "a\ttabbed film", "a film\non two lines", 'a "quoted" film', "mixed\t\"\n'"]
+    path = write_csv(tmp_path / "odd.csv", [(t, "positive") for t in texts])
+    result = subprocess.run([sys.executable, "-m", "textsweep", "predict", uri, "--file", str(path)], cwd=home,
+                            env=user_env(home), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = list(csv.reader(io.StringIO(result.stdout, newline=""), delimiter="\t"))
+    assert [row[-1] for row in rows[1:]] == texts and len({len(row) for row in rows}) == 1
+
+
 # --- 6. sweep status -------------------------------------------------------------------------------------
 
 def test_sweep_status_is_a_trials_table_for_any_study(cli, home):

@@ -60,10 +60,18 @@ def main(argv: list[str] | None = None) -> int:
     from textsweep.quiet import for_textsweep_commands
 
     for_textsweep_commands()
+    # MLflow prints "View run ... at: <tracking URL>" for a server store, password included: textsweep prints its
+    # own masked lines instead. Set here, so launcher workers inherit it; read by MLflow at each run's end.
+    os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     argv = list(sys.argv[1:] if argv is None else argv)
-    from textsweep.config.masking import mask_logs
+    from textsweep.config.masking import mask_logs, masked_streams
 
     mask_logs()  # no log line of any command shows a password
+    with masked_streams():  # nor any line printed: Hydra's --cfg job, argparse's errors, MLflow's and Optuna's prints
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     import logging
 
     # MLflow logs a store error with its traceback before raising it; textsweep reports it in one line itself

@@ -128,8 +128,9 @@ def load_text_classifier(path: str) -> TextClassifier:
     from textsweep.pipeline.buckets import Buckets
     from textsweep.pipeline.vectorize import Vectorizer
 
-    with open(os.path.join(path, VECTORIZER_FILE)) as f:
-        meta = json.load(f)
+    from textsweep.pipeline.vectorizer_file import read_vectorizer_file
+
+    meta = read_vectorizer_file(os.path.join(path, VECTORIZER_FILE))  # checked against its schema first
     vectorizer = Vectorizer(**meta["vectorizer"])
     lengths = meta.get("bucket_lengths")  # absent in models logged before bucketing existed
     buckets = Buckets(tuple(lengths), vectorizer.padding) if lengths else None

@@ -242,6 +242,7 @@ def _is_multirun() -> bool:
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def main(cfg: DictConfig) -> dict[str, float]:
+    os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"  # in any launcher's worker too (see cli.main)
     try:
         return run_training(cfg)  # the sweeper reads its objective from these metrics
     except TextsweepError as e:

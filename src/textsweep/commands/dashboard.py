@@ -23,9 +23,10 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     from textsweep.tracking.readonly import optuna_storage_exists, where
     from textsweep.sweeping.study import resolve_storage_url
-    from textsweep.commands.ui import _check_free, _port, _stop
+    from textsweep.commands.ui import _check_free, _port, _stop, check_host
 
     port = _port(args.port)
+    check_host(args.host)
     from textsweep.config.paths import RunPaths
 
     paths = RunPaths.of_project()

@@ -26,7 +26,12 @@ def main(argv: list[str]) -> int:
 
     from textsweep.tracking.runs import command_tracking_uri
 
-    mlflow.set_tracking_uri(command_tracking_uri(args.tracking_uri))
+    if args.model_uri.startswith(("runs:/", "models:/")):  # these live in a store: an existing one, never a new one
+        from textsweep.tracking.readonly import mlflow_client
+
+        mlflow_client(args.tracking_uri, f"model {args.model_uri!r}")
+    else:
+        mlflow.set_tracking_uri(command_tracking_uri(args.tracking_uri))
     from textsweep.errors import TextsweepError
 
     try:

@@ -74,6 +74,22 @@ def _decoded_lines(raw, name: str) -> Iterator[str]:
                                  f"{e.start + 1}): re-save it as UTF-8, e.g. iconv -f latin1 -t utf-8") from None
 
 
+class TsvWriter:
+    """Tab-separated rows, one a line; a field holding a tab, a newline or a quote is quoted as CSV does
+    ("a ""quoted""<TAB>text"), so a text never splits a row (csv.reader(f, delimiter="\\t") reads it back).
+    The csv module quotes for the characters of its line terminator only: a row holding a lone carriage
+    return is written with every field quoted."""
+
+    def __init__(self, stream):
+        import csv
+
+        self.minimal = csv.writer(stream, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+        self.quoted = csv.writer(stream, delimiter="\t", lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def writerow(self, row: list[str]) -> None:
+        (self.quoted if any("\r" in field for field in row) else self.minimal).writerow(row)
+
+
 def _batches(texts: Iterator[str], size: int) -> Iterator[list[str]]:
     batch = []
     for text in texts:
@@ -109,14 +125,15 @@ def main(argv: list[str]) -> int:
 
     header = True
     progress = Progress(args.file)
+    out = TsvWriter(sys.stdout)
     try:
         for batch in _batches(_texts(args), BATCH):
             probs = model.predict(pd.DataFrame({"text": batch}))
             if header:
-                print("\t".join([*probs.columns, "predicted", "text"]))
+                out.writerow([*probs.columns, "predicted", "text"])
                 header = False
             for text, (_, row) in zip(batch, probs.iterrows()):
-                print("\t".join([*(f"{p:.4f}" for p in row), str(row.idxmax()), text]))
+                out.writerow([*(f"{p:.4f}" for p in row), str(row.idxmax()), text])
             progress.advance(len(batch))
     except (ValueError, UnicodeDecodeError) as e:
         raise ConfigError(str(e)) from None

@@ -9,6 +9,7 @@ configuration or storage error, 1 when every trial failed.
 import sys
 from pathlib import Path
 
+from textsweep.config.sweep_files import check_sweep_file
 from textsweep.errors import ConfigError
 
 USAGE = """usage: textsweep sweep NAME [--n-trials N] [--timeout SECONDS] [hydra overrides...]
@@ -32,6 +33,11 @@ def _check_name(name: str) -> None:
         where = " and ".join(str(d) for d in sweeps_dirs())
         raise ConfigError(f"no sweep named {name!r} in {where}: use one of {', '.join(available())}, "
                           f"or write sweeps/{name}.yaml in your project folder")
+
+
+def _sweep_path(name: str) -> Path:
+    """The file a sweep name resolves to (the project's sweeps/ first, as Hydra searches)."""
+    return next(d / f"{name}.yaml" for d in sweeps_dirs() if (d / f"{name}.yaml").is_file())
 
 
 def _split_options(args: list[str]) -> tuple[list[str], list[str]]:
@@ -64,6 +70,7 @@ def sweep_file(path: str) -> str:
     source = Path(path)
     if not source.is_file():
         raise ConfigError(f"sweep file {path} does not exist: give a sweeps/*.yaml path or a sweep name ({', '.join(available())})")
+    check_sweep_file(source)
     root = Path(tempfile.mkdtemp(prefix="textsweep-sweep-"))
     atexit.register(shutil.rmtree, root, ignore_errors=True)
     (root / "sweeps").mkdir()
@@ -76,6 +83,7 @@ def run_sweep(name: str, args: list[str]) -> int:
     if name.endswith((".yaml", ".yml")) or "/" in name:
         name = sweep_file(name)
     _check_name(name)
+    check_sweep_file(_sweep_path(name))
     options, overrides = _split_options(args)
     sys.argv = ["textsweep sweep", "-m", f"+sweeps={name}", *options, *overrides]
     from textsweep.train import main as train_main
@@ -124,6 +132,7 @@ def _where_study(name: str, storage: str | None, overrides: list[str]) -> tuple[
     from textsweep.sweeping.study import resolve_storage_url
 
     if name in available():
+        check_sweep_file(_sweep_path(name))
         from textsweep.config.compose import compose_config
         from textsweep.config.paths import RunPaths
 

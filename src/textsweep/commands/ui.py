@@ -35,6 +35,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--tracking-uri", help="default: $MLFLOW_TRACKING_URI, else textsweep's local store")
     args = p.parse_args(argv)
     port = _port(args.port)
+    check_host(args.host)
     from textsweep.tracking.readonly import sqlite_path
     from textsweep.tracking.runs import command_tracking_uri, mask_secrets
 
@@ -81,6 +82,26 @@ def _port(text: str) -> int:
     if not 1 <= port <= 65535:
         raise ConfigError(f"--port {text} is not a TCP port: use a number from 1 to 65535, e.g. --port 5000")
     return port
+
+
+def check_host(host: str) -> None:
+    """Serving to every interface takes the explicit --host 0.0.0.0: an empty host, '*', '::' or another spelling
+    of the wildcard address ('0', '0x0', '[::]') binds every interface too, without the user having said so."""
+    import ipaddress
+
+    bare = host.strip().strip("[]")
+    wildcard = bare in ("", "*")
+    try:
+        wildcard = wildcard or ipaddress.ip_address(bare).is_unspecified
+    except ValueError:
+        pass
+    try:
+        wildcard = wildcard or socket.inet_aton(bare) == bytes(4)  # legacy forms: '0', '0x0', '0.0'
+    except OSError:
+        pass
+    if wildcard and host != "0.0.0.0":
+        raise ConfigError(f"--host {host!r} would serve on every network interface: say --host 0.0.0.0 if that is meant "
+                          "(anyone who reaches the port can then read and change your runs), else --host 127.0.0.1")
 
 
 def _check_free(host: str, port: int) -> None:

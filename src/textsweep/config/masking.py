@@ -1,22 +1,31 @@
 """The one masking function for secrets in any text textsweep writes: params, tags, yaml, logs, errors.
 
 Three shapes of secret reach text:
-- a URL's password, `scheme://user:PASSWORD@host`. The password may hold a raw `@` (an unescaped URL),
-  so it runs to the *last* `@` of the word: a tail after the first `@` is masked too, never shown;
+- a URL's password, `scheme://user:PASSWORD@host`, in any scheme. The user may be empty (`://:PASSWORD@`,
+  PostgreSQL then takes the user from `?user=`); the password may hold quotes, percent-escapes or a raw `@`
+  (an unescaped URL), so it runs to the *last* `@` of the word: a tail after the first `@` is masked too;
 - a query or option value, `?password=...`, `&token=...`;
 - a credential-like key with a value, `tracking.password=...` (an override) or `password: ...` (yaml).
 Masking too much is harmless; showing a password is not. Imports nothing heavy (errors.py uses it).
+
+`has_secret` is the same rule as a test: a sweep refuses to search over a value it holds (Optuna's storage
+keeps every choice and sampled value as is, where no mask can reach).
 """
 
 import logging
 import re
+import sys
+from contextlib import contextmanager
+from urllib.parse import unquote
 
-SECRET_WORDS = r"(?:password|passwd|pwd|secret|secret_?key|token|api_?key|access_?key|private_?key|credentials?)"
+SECRET_WORDS = r"(?:password|passwd|pwd|secret|secret[_-]?key|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)"
 SECRET_NAME = re.compile(rf"(^|[._])(?:{SECRET_WORDS})$", re.I)
 MASK = "***"
-_URL_PASSWORD = re.compile(r"(://[^:/@\s'\"]+:)[^\s'\"]*@(?=[^@\s'\"]*)")
-_KEY_VALUE = re.compile(rf"((?:^|(?<=[\s?&;,'\"{{(\[.+~_-]))[\w.]*{SECRET_WORDS}['\"]?\s*[=:]\s*['\"]?)(?!\*\*\*)([^\s&;,'\"}}\])]+)",
-                        re.I | re.M)
+# user (possibly empty) ':' password '@', the password running to the word's last '@' (quotes included)
+_URL_PASSWORD = re.compile(r"(://[^:/@\s'\"]*:)(?!\*\*\*@)\S*@")
+# the value runs to the next separator; a quote inside it (`token=ab'cd`) does not end it, a closing one does
+_KEY_VALUE = re.compile(rf"((?:^|(?<=[\s?&;,'\"{{(\[.+~_-]))[\w.]*{SECRET_WORDS}['\"]?\s*[=:]\s*['\"]?)(?!\*\*\*)"
+                        r"([^\s&;,'\"})\]]+(?:['\"][^\s&;,'\"})\]]+)*)", re.I | re.M)
 
 
 def mask_secrets(text, *urls: str):
@@ -30,13 +39,19 @@ def mask_secrets(text, *urls: str):
         return text
     for url in urls:
         password = _password_of(url)
-        if password:
-            text = text.replace(password, MASK)
-            for tail in password.split("@")[1:]:
+        for form in {password, unquote(password)} if password else ():  # a driver may show it decoded
+            text = text.replace(form, MASK)
+            for tail in form.split("@")[1:]:
                 if tail:
                     text = text.replace(tail + "@", MASK + "@")
     text = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)
     return _KEY_VALUE.sub(lambda m: m.group(1) + MASK, text)
+
+
+def has_secret(text) -> bool:
+    """Whether `mask_secrets` would hide something in `text` (any value, as text)."""
+    text = str(text)
+    return mask_secrets(text) != text
 
 
 def _password_of(url) -> str:
@@ -72,3 +87,35 @@ def mask_logs() -> None:
     factory = logging.getLogRecordFactory()
     if not isinstance(factory, _MaskingRecordFactory):
         logging.setLogRecordFactory(_MaskingRecordFactory(factory))
+
+
+class _MaskingStream:
+    """A text stream that masks what is written to it and passes everything else to the stream it wraps."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text):
+        self._stream.write(mask_secrets(text))
+        return len(text)
+
+    def writelines(self, lines):
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name):  # fileno, isatty, flush, buffer, encoding...
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def masked_streams():
+    """sys.stdout and sys.stderr masked while the block runs: what libraries print (Hydra's `--cfg job`,
+    argparse's usage errors, MLflow's and Optuna's own lines) goes through the same rule as logs. A write is
+    masked as a whole: print() writes a line in one call. TensorFlow's C++ writes to fd 2 bypass it (they
+    hold no URLs)."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _MaskingStream(sys.stdout), _MaskingStream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved

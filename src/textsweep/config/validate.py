@@ -4,6 +4,7 @@ Types and key names are enforced by the schema at compose time; this module chec
 files and the model's block list, and raises ConfigError with one line: the key, the value, the fix.
 """
 
+import math
 import re
 
 from omegaconf import DictConfig, OmegaConf
@@ -42,10 +43,25 @@ def check_seed(seed, key: str) -> None:
         raise ConfigError(f"{key}={seed} is out of range: use an integer in [0, 4294967295], e.g. {key}=42")
 
 
+def check_finite(node, key: str = "") -> None:
+    """No NaN or infinity in any float setting: every comparison with NaN is false, so a range check passes it
+    (`trainer.early_stopping.min_delta=nan` would stop nothing, silently)."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k != "hydra":
+                check_finite(v, f"{key}.{k}" if key else str(k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            check_finite(v, f"{key}.{i}")
+    elif isinstance(node, float) and not math.isfinite(node):
+        raise ConfigError(f"{key}={node} is not a finite number: set a real number (or drop the override for the default)")
+
+
 def validate_config(cfg: DictConfig, in_sweep: bool = False) -> list[str]:
     """Raises ConfigError on the first bad value. Returns the model knobs that are set but that the preset does
     not use: an error in a single run, but in a sweep that chooses among presets a knob may apply to only some
     of them, so there they are returned (the run logs them as not applicable) instead."""
+    check_finite(OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False))
     check_seed(cfg.seed, "seed")
     check_seed(cfg.dataset.get("split_seed"), "dataset.split_seed")
     _validate_dataset(cfg.dataset)

@@ -93,16 +93,32 @@ def split_corpus(corpus: Corpus, d: DictConfig, trainer: DictConfig, seed: int) 
     return splits
 
 
+MIN_PER_CLASS = {"training": 10, "validation": 2, "test": 1}  # below these a split cannot teach or measure a class
+
+
 def check_splits(splits: Splits, class_names: list[str]) -> None:
-    """Before any training: every class in every split. A class with one or two rows leaves the validation or
-    test split without it (or empty), and the run would fail, or score it silently, only after training."""
-    for split, labels in (("training", splits.y_train), ("validation", splits.y_val), ("test", splits.y_test)):
-        counts = np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(class_names))
+    """Before any training: enough rows of every class in every split. A class with one or two rows leaves the
+    validation or test split without it (or empty), and the run would fail, or score it silently, only after
+    training; a training split of a few rows a class (`dataset.test_split=0.9995`) would train and report a
+    number that means nothing."""
+    named = (("training", splits.y_train), ("validation", splits.y_val), ("test", splits.y_test))
+    counted = [(split, labels, np.bincount(np.asarray(labels, dtype=np.int64), minlength=len(class_names)))
+               for split, labels in named]
+    shown = "; ".join(f"{split} " + ", ".join(f"{class_names[i]} {int(n)}" for i, n in enumerate(counts[:5]))
+                      for split, _, counts in counted)
+    for split, _, counts in counted:
         absent = [class_names[i] for i, n in enumerate(counts) if n == 0]
         if absent:
             raise DataError(f"too few rows to split: class(es) {', '.join(map(repr, absent[:5]))} have no row in the {split} "
-                            "split (each class needs at least 3 rows: train, validation, test): add rows, or remove the "
-                            "rare classes")
+                            "split (each class needs at least 10 rows to train, 2 to validate and 1 to test): add rows, or remove the "
+                            f"rare classes (rows per class: {shown})")
+    for split, labels, counts in counted:
+        low = [(class_names[i], int(n)) for i, n in enumerate(counts) if n < MIN_PER_CLASS[split]]
+        if low:
+            named = ", ".join(f"{name!r}: {n}" for name, n in low[:5])
+            raise DataError(f"the {split} split is too small to learn from: {named} row(s), at least {MIN_PER_CLASS[split]} "
+                            f"a class needed (rows per class: {shown}): add rows, or lower dataset.test_split / "
+                            "trainer.validation_split")
 
 
 def build_text_data(d: DictConfig, trainer: DictConfig, seed: int) -> TextData:

@@ -10,6 +10,7 @@ run whose validation accuracy is at most D below the best (pareto.fastest_within
 accurate. The new version carries its run's metrics and config as tags and a description.
 """
 
+from textsweep.config.names import check_alias, check_name
 from textsweep.errors import ConfigError
 
 SELECTION_METRIC = "final_val_accuracy"
@@ -56,12 +57,14 @@ def check_model_name(name: str) -> None:
     if not name.strip() or name != name.strip() or bad:
         raise ConfigError(f"--name {name!r} is not a usable model name: use letters, digits, '-', '_' or '.', "
                           "e.g. --name sentiment")
+    check_name("--name", name, "sentiment")
 
 
 def promote(client, target: str, name: str, alias: str = "champion", within: float | None = None):
     import mlflow
 
     check_model_name(name)
+    check_alias(alias)  # before anything is registered: MLflow checks the alias only when it sets it
     run = best_run(client, target, within)
     version = mlflow.register_model(run.data.tags["textsweep.model_uri"], name, await_registration_for=60,
                                     tags={"textsweep.run_id": run.info.run_id, "textsweep.promoted_from": target})

@@ -11,6 +11,7 @@
     trainer.epochs=2 (no sweep)                      -> a fixed override for every trial
 """
 
+import math
 from dataclasses import dataclass, field
 
 from textsweep.errors import ConfigError
@@ -26,8 +27,8 @@ class SearchSpace:
 
 
 def _number(value, key: str):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"hydra.sweeper.params.{key}: {value!r} is not a number")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"hydra.sweeper.params.{key}: {value!r} is not a finite number")
     return value
 
 
@@ -95,6 +96,7 @@ def parse_search_space(params: dict | None, arguments: list[str], allow_empty: b
             space.stop_excluded.pop(key, None)
             if _stop_on_the_grid(override.value()):
                 space.stop_excluded[key] = line.split("=", 1)[1]
+            refuse_secret_dimension(key, space.distributions[key], line)
         else:
             space.fixed.append(line)
     if not space.distributions and not allow_empty:
@@ -109,6 +111,19 @@ def _stop_on_the_grid(value) -> bool:
         return False
     steps = (value.stop - value.start) / value.step
     return abs(steps - round(steps)) < 1e-9
+
+
+def refuse_secret_dimension(key: str, distribution, line: str) -> None:
+    """A credential-like key, or a choice holding a password or token, may not be searched: Optuna stores every
+    choice and sampled value in its storage (and the sweeper in tags, reports and trials.csv) as is, where no
+    mask can reach. Refused before any trial, with the secret masked in the line."""
+    from textsweep.config.masking import SECRET_NAME, has_secret
+
+    choices = getattr(distribution, "choices", ())
+    if SECRET_NAME.search(key) or any(has_secret(c) for c in choices) or has_secret(line):
+        raise ConfigError(f"{line} searches over a secret ({key}): a sweep stores every searched value in the Optuna "
+                          "storage and its reports unmasked; set a credential as a fixed value (e.g. an environment "
+                          "variable such as MLFLOW_TRACKING_PASSWORD), never as a search dimension")
 
 
 def override_value(value) -> str:

@@ -69,6 +69,9 @@ class OptunaSweeperImpl(Sweeper):
 
         s, policy = self.settings, self.policy
         s.check()
+        from textsweep.config.names import check_sweep_names
+
+        check_sweep_names(s.study_name, self.config.get("experiment_name"))  # names become folders and columns
         policy.check()
         extender = _custom_search_space(s.custom_search_space) if s.custom_search_space else None
         if "n_ehvi_candidates" in getattr(s.sampler, "keywords", {}):  # only MOTPESamplerConfig has it

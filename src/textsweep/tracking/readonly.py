@@ -1,5 +1,9 @@
-"""Opening stores for read-only commands (compare, promote, sweep status): an existing store or a one-line error
-that names the path searched. Opening a missing SQLite store would create an empty one in the current folder."""
+"""Opening stores for read-only commands (compare, promote, predict, explain, sweep status, dashboard): an existing
+store or a one-line error that names the path searched. MLflow and Optuna create their tables in whatever SQLite
+file they are given (a missing one, a zero-byte one): a read-only command first checks the file as SQLite, opened
+read-only, so a missing, empty, damaged or foreign file is reported and left byte for byte as it was."""
+
+import sqlite3
 
 from pathlib import Path
 
@@ -28,6 +32,8 @@ def mlflow_client(explicit: str | None = None, looking_for: str = ""):
     if path is not None and not path.is_file():
         raise NotFound(f"{'no ' + looking_for + ': ' if looking_for else ''}no MLflow store at {path}: run this in the "
                        "folder where you trained (the one holding mlruns/), or set TEXTSWEEP_HOME or --tracking-uri")
+    if path is not None:
+        check_sqlite_store(path, "MLflow store", "experiments", "--tracking-uri")
     import mlflow
 
     mlflow.set_tracking_uri(uri)  # for the fluent calls (model registry, model loading) of the same command
@@ -44,5 +50,31 @@ def experiment(client, name: str, uri: str):
 
 
 def optuna_storage_exists(url: str) -> bool:
+    """Whether there is a storage to read (a server's always counts); a damaged SQLite file is an error."""
     path = sqlite_path(url)
+    if path is not None and path.is_file():
+        check_sqlite_store(path, "Optuna storage", "studies", "--storage")
     return path is None or path.is_file()
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_sqlite_store(path: Path, what: str, table: str, option: str) -> None:
+    """`path` is an SQLite database holding `table`, read without writing a byte; else one line naming it."""
+    with open(path, "rb") as f:
+        header = f.read(len(SQLITE_HEADER))
+    problem = ("is empty (0 bytes)" if not header else
+               "is not an SQLite database (its header is wrong: damaged, or another kind of file)" if header != SQLITE_HEADER else "")
+    if not problem:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone():
+                problem = f"holds no {what} (no '{table}' table)"
+        except sqlite3.DatabaseError as e:
+            problem = f"is damaged ({e})"
+        finally:
+            db.close()
+    if problem:
+        raise NotFound(f"the {what} {path} {problem}: it was left as it is; restore it from a backup, or point "
+                       f"{option} (or TEXTSWEEP_HOME) at the right store")

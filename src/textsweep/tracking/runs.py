@@ -132,10 +132,9 @@ def open_experiment(cfg: DictConfig):
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
-    from textsweep.errors import ConfigError
+    from textsweep.config.names import check_name
 
-    if not str(cfg.experiment_name or "").strip():  # every caller (run, sweep, multirun) passes here first
-        raise ConfigError("experiment_name is empty: name the MLflow experiment, e.g. experiment_name=textsweep")
+    check_name("experiment_name", cfg.experiment_name or "", "textsweep")  # every caller (run, sweep, multirun) passes here first
     uri = tracking_uri(cfg)
     key = (uri, cfg.experiment_name)
     if key in _OPENED:

@@ -15,10 +15,14 @@ TRAIN_VALUES, TEST_VALUES = {"train", "training", "val", "valid", "validation", 
 
 def read_rows(path: Path) -> tuple[list[str], list[dict]]:
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long reviews exceed the 128 KiB default
+    rows, ragged = [], []
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
-            rows = list(reader)
+            for row in reader:
+                if None in row:  # more fields than the header: DictReader sets them aside, the columns shift
+                    ragged.append(reader.line_num)
+                rows.append(row)
             columns = reader.fieldnames or []
     except UnicodeDecodeError as e:
         raise DataError(
@@ -29,6 +33,9 @@ def read_rows(path: Path) -> tuple[list[str], list[dict]]:
         raise DataError(f"dataset.path={path} is not a readable CSV ({e}): check quoting and delimiters") from None
     if not columns:
         raise DataError(f"dataset.path={path} is empty: it needs a header row and labelled rows")
+    if ragged:
+        raise DataError(f"dataset.path={path} line {ragged[0]} has more fields than its header ({len(columns)} columns; "
+                        f"{len(ragged)} such row(s)): quote texts that hold a comma (\"a fine, funny film\"), or fix the row")
     duplicated = sorted({c for c in columns if columns.count(c) > 1})
     if duplicated:  # csv.DictReader keeps the last of them: training would read the wrong column
         raise DataError(f"dataset.path={path} has the column name(s) {', '.join(map(repr, duplicated))} more than once "
@@ -40,20 +47,45 @@ def read_rows(path: Path) -> tuple[list[str], list[dict]]:
     return columns, rows
 
 
-MISSING_LABELS = {"nan", "null", "na", "n/a", "<na>"}
+# What spreadsheets and pandas write for "no value" (pandas' default na_values, and None): never a class
+MISSING_LABELS = {"", "#n/a", "#n/a n/a", "#na", "-1.#ind", "-1.#qnan", "-nan", "1.#ind", "1.#qnan", "<na>", "n/a", "na",
+                  "null", "nan", "none", "nil"}
 
 
 def normalise_labels(labels: list[str], where: str) -> list[str]:
-    """Labels as classes: numbers by value ('1' and '1.0' are one class, written '1'); pandas-style missing
-    markers ('NaN', 'null') are refused, never made a class."""
+    """Labels as classes, or one line saying why they cannot be. The policy (docs/security.md):
+    - missing-value spellings ('NaN', 'None', '#N/A', 'NULL', ...) are refused, never made a class;
+    - spellings of one label that differ only in case or surrounding spaces ('Positive', 'positive ') are
+      refused: which one is meant is the user's call, and merging them silently would hide a data problem;
+    - numbers and names mixed ('1' and 'positive') are refused: one file names its classes one way;
+    - numbers are classes by value: '1' and '1.0' are one class, written '1' (with a warning naming them)."""
     missing = sorted({v for v in labels if v.strip().lower() in MISSING_LABELS})
     if missing:
         raise DataError(f"{where}: label(s) {', '.join(map(repr, missing))} mark a missing label, not a class: fill them "
                         "in, or remove those rows")
-    try:
-        values = [float(v) for v in labels]
-    except ValueError:
+    spellings = {}
+    for raw in set(labels):
+        spellings.setdefault(raw.strip().casefold(), set()).add(raw)
+    variants = sorted(sorted(v) for v in spellings.values() if len(v) > 1)
+    if variants:
+        shown = "; ".join(" and ".join(map(repr, v)) for v in variants[:3])
+        raise DataError(f"{where}: labels {shown} differ only in case or surrounding spaces, so they would train as "
+                        f"separate classes: write each class one way ({len(variants)} such group(s))")
+    labels = [v.strip() for v in labels]
+    numeric = []
+    for v in set(labels):
+        try:
+            float(v)
+            numeric.append(v)
+        except ValueError:
+            pass
+    if numeric and len(numeric) < len(set(labels)):
+        names = sorted(set(labels) - set(numeric))
+        raise DataError(f"{where}: labels mix numbers ({', '.join(map(repr, sorted(numeric)[:3]))}) and names "
+                        f"({', '.join(map(repr, names[:3]))}): a class would be split in two; use one or the other")
+    if not numeric:
         return labels  # names: taken as written
+    values = [float(v) for v in labels]
     if not all(math.isfinite(v) and v == int(v) for v in values):
         raise DataError(f"{where}: numeric labels must be whole numbers (class ids), e.g. 0, 1, 2")
     normalised = [str(int(v)) for v in values]
@@ -103,7 +135,7 @@ def load_csv(d) -> Corpus:
             raise DataError(f"dataset.split_column={d.split_column!r} leaves the train or test split empty: it needs both")
 
     where = f"dataset.path={path} (column {d.label_column!r})"
-    labels = normalise_labels([r[d.label_column].strip() for r in train_rows + (test_rows or [])], where)
+    labels = normalise_labels([r[d.label_column] for r in train_rows + (test_rows or [])], where)
     names, y_train, y_test = encode_labels(labels[:len(train_rows)], labels[len(train_rows):] if test_rows is not None else None,
                                            where)
     check_classes(names, y_train, where)
