@@ -15,6 +15,7 @@ import mlflow
 import optuna
 import pytest
 
+import processes
 from conftest import TINY, free_port, user_env, write_csv, review_rows
 
 
@@ -215,16 +216,12 @@ def test_ui_fails_fast_in_one_line_on_a_taken_or_invalid_port(cli, home):
 def test_ui_prints_the_runs_address_at_once_and_warns_for_a_network_host(home):
     exp = _store(home).create_experiment("quickstart")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "textsweep", "ui", "--port", str(port), "--host", "0.0.0.0"], cwd=home,
-                            env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with processes.running([sys.executable, "-m", "textsweep", "ui", "--port", str(port), "--host", "0.0.0.0"], cwd=home,
+                          env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
         line = proc.stdout.readline()  # before the server answers (it takes tens of seconds to start)
         assert f"http://127.0.0.1:{port}/#/experiments" in line
         warning = proc.stderr.readline()
         assert warning.startswith("textsweep: warning: --host 0.0.0.0")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     assert exp
 
 
@@ -299,19 +296,21 @@ def test_dashboard_serves_the_study_and_stops_with_its_server(cli, home):
     (home / "mlruns").mkdir()
     optuna.create_study(study_name="adhoc", storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "textsweep", "dashboard", "--port", str(port)], cwd=home,
-                            env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = processes.spawn([sys.executable, "-m", "textsweep", "dashboard", "--port", str(port)], cwd=home,
+                          env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert f"http://127.0.0.1:{port}" in proc.stdout.readline()
-        deadline, body = time.monotonic() + 60, ""
-        while time.monotonic() < deadline and not body:
+
+        def studies() -> str:
             try:
-                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2).read().decode()
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2).read().decode()
             except OSError:
-                time.sleep(0.5)
-        assert '"adhoc"' in body
+                return ""
+
+        assert '"adhoc"' in processes.wait_until(studies, "optuna-dashboard answering /api/studies", proc, ceiling=60)
+        proc.terminate()  # textsweep dashboard itself, as a user's kill: it must end its server's whole group
+        assert proc.wait(timeout=processes.patience(30)) == 0
     finally:
-        proc.terminate()
-        assert proc.wait(timeout=30) == 0
+        processes.stop(proc)
     with pytest.raises(OSError):  # the server went with it
         urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2)

@@ -10,6 +10,7 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
+import processes
 from conftest import runs_of, signal_mid_training, study_with_strong_history, tiny, user_env
 from textsweep.errors import ConfigError
 from textsweep.sweeping.search_space import parse_search_space
@@ -177,9 +178,13 @@ def test_a_killed_trial_is_detected_by_heartbeat_and_retried(home, client):
 @pytest.mark.slow
 def test_two_concurrent_sweep_processes_record_every_trial_once(home, client):
     args = [sys.executable, "-m", "textsweep", "sweep", "quickstart", "--n-trials", "3", *TINY]
-    procs = [subprocess.Popen(args, cwd=home, env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs = [processes.spawn(args, cwd=home, env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
-    outputs = [p.communicate(timeout=400) for p in procs]
+    try:
+        outputs = [p.communicate(timeout=processes.patience(400)) for p in procs]
+    finally:
+        for p in procs:
+            processes.stop(p)
     for p, (_, err) in zip(procs, outputs):
         assert p.returncode == 0, err[-3000:]
     trials = study_of(home, "quickstart").trials
