@@ -293,3 +293,27 @@ def test_sigterm_stops_a_sweep_cleanly_and_the_next_run_continues(home, client):
     again = subprocess.run([*args, "--n-trials", "1"], cwd=home, env=user_env(home), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     assert [t.state.name for t in study_of(home, "quickstart").trials] == ["FAIL", "COMPLETE"]
+
+
+@pytest.mark.slow
+def test_a_config_error_stops_a_sweep_before_any_trial_and_leaves_the_study_as_it_was(cli, home):
+    """The shipped `reviews` sweep without dataset.path, with a wrong column, with a file that is not UTF-8:
+    exit 2 and one line each, before any trial, study change or MLflow run (sweeping/preflight.py)."""
+    from conftest import write_csv
+
+    (home / "mlruns").mkdir()
+    storage = f"sqlite:///{home / 'mlruns' / 'optuna.db'}"
+    study = optuna.create_study(study_name="reviews", storage=storage, direction="maximize")
+    study.add_trial(optuna.create_trial(params={"model.units": 8}, distributions={"model.units": IntDistribution(4, 16)}, value=0.7))
+    csv = write_csv(home / "reviews.csv", [("a fine film", "positive"), ("a dull film", "negative")], header=("text", "label"))
+    latin1 = home / "latin1.csv"
+    latin1.write_bytes("review,sentiment\ncaf\xe9 film,positive\n".encode("latin-1").replace(b"review", b"r\xe9view"))
+    cases = {(): "dataset.path is not set",
+             (f"dataset.path={csv}",): "dataset.text_column='review' is not a column of",
+             (f"dataset.path={latin1}",): "is not UTF-8"}
+    for overrides, message in cases.items():
+        result = cli("sweep", "reviews", *overrides, "--n-trials", "1", timeout=120)
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert result.stderr.strip().splitlines() == [result.stderr.strip()] and message in result.stderr
+    assert len(study_of(home, "reviews").trials) == 1  # no FAIL trial was added
+    assert not (home / "mlruns" / "mlflow.db").exists()  # and no parent run

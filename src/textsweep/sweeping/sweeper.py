@@ -298,6 +298,9 @@ class OptunaSweeper(Sweeper):
 
         space = parse_search_space(self.params, arguments, allow_empty=self.extender is not None)
         check_space(self, space)
+        from textsweep.sweeping.preflight import check_first_trial
+
+        check_first_trial(self.hydra_context.config_loader, self.config, space)  # before the study or a run exists
         study = self._open_study(space)
         from textsweep.sweeping.steps import warn_if_settings_changed
 
