@@ -57,6 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     import os
 
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # Hydra raises instead of printing: we print one line
+    # MLflow's INFO lines ("Creating initial MLflow database tables", alembic's migrations) and its "View run at"
+    # links (GenAI view, no workflowType) are not textsweep's output: its warnings and errors still show. Set in
+    # the environment, before MLflow is imported, because MLflow configures its loggers at import. A user's own
+    # MLFLOW_LOGGING_LEVEL wins.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     argv = list(sys.argv[1:] if argv is None else argv)
     from textsweep.config.masking import mask_logs
 

@@ -20,8 +20,7 @@ import sys
 
 from textsweep.commands.server_process import serve
 from textsweep.errors import ConfigError, NotFound, RunFailed
-
-WORKFLOW = "workflowType=machine_learning"
+from textsweep.tracking.links import WORKFLOW
 
 
 def main(argv: list[str]) -> int:

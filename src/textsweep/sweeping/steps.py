@@ -90,7 +90,7 @@ def confirm_winner(sweeper, study, space, tracker) -> None:
 
 
 def summary_lines(study, objective: str, trials_run: int, seconds: float, run_id: str | None = None,
-                  experiment_id: str | None = None) -> list[str]:
+                  experiment_id: str | None = None, tracking_uri: str = "") -> list[str]:
     """The end of a sweep, as a person wants it: the best, how it compares, where to look next."""
     from textsweep.sweeping import confirm
 
@@ -124,8 +124,9 @@ def summary_lines(study, objective: str, trials_run: int, seconds: float, run_id
     gap = gap_line(reference, baseline.get("value") if baseline else None, objective, maximize)
     lines.append(gap or "no baseline for this study (hydra.sweeper.baseline=false)")
     if run_id:
-        where = f"#/experiments/{experiment_id}/runs/{run_id}" if experiment_id else ""
-        lines.append(f"MLflow parent run {run_id}: `textsweep ui`, then http://127.0.0.1:5000/{where}")
+        from textsweep.tracking.links import run_page
+
+        lines.append(f"MLflow parent run {run_id}: {run_page(tracking_uri, experiment_id, run_id)}")
     lines.append(f"next: textsweep sweep status {study.study_name}   |   textsweep promote {study.study_name} --name <model>")
     return lines
 
@@ -135,7 +136,8 @@ def _short(value) -> str:
 
 
 def print_summary(sweeper, study, tracker, trials_run: int, seconds: float) -> None:
-    lines = summary_lines(study, sweeper.objective, trials_run, seconds, tracker.run_id, tracker.experiment_id)
+    lines = summary_lines(study, sweeper.objective, trials_run, seconds, tracker.run_id, tracker.experiment_id,
+                          tracker.client.tracking_uri)
     print("\n".join(f"textsweep: {line}" for line in lines), flush=True)
 
 

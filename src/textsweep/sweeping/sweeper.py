@@ -466,7 +466,9 @@ class SweepTracker:
         self.client, self.experiment_id = open_experiment(self.config)  # closes the runs of dead local owners
         self.started = time.monotonic()  # for the ETA on a terminal
         s = self.sweeper
-        run = self.client.create_run(self.experiment_id, run_name=f"sweep-{self.study_name}", tags={OWNER: current_owner(),
+        from textsweep.tracking.links import invocation_run_name
+
+        run = self.client.create_run(self.experiment_id, run_name=invocation_run_name("sweep", self.study_name), tags={OWNER: current_owner(),
             "textsweep.sweep": self.study_name, "optuna.study": self.study_name, "textsweep.role": "sweep",
             "mlflow.note.content": f"Optuna study {self.study_name}: {s.n_trials} trial(s), sampler {sampler_target(s.sampler).rsplit('.', 1)[-1]}, pruner {s.pruner_spec['_target_'].rsplit('.', 1)[-1]}",
         })
@@ -512,7 +514,8 @@ class SweepTracker:
                  f"{best.value:.4f}" if best else "-", best.number if best else "-", counts["trials_pruned"], counts["trials_fail"])
         from textsweep.sweeping.progress import show
 
-        show(done, total, time.monotonic() - self.started, best.value if best else None, self.sweeper.objective)
+        show(done, total, time.monotonic() - self.started, best.value if best else None, self.sweeper.objective,
+             budget_s=self.sweeper.timeout)
 
     def finish(self, study, status: str) -> None:
         from textsweep.sweeping.report import log_sweep_report
