@@ -6,7 +6,6 @@ The submitit test needs no PostgreSQL: it runs a sweep through hydra-submitit-la
 """
 
 import os
-import signal
 import subprocess
 import sys
 import time

@@ -287,7 +287,6 @@ def _drain(fd: int, chunks: list) -> None:
 
 @pytest.mark.slow
 def test_dashboard_serves_the_study_and_stops_with_its_server(cli, home):
-    import time
     import urllib.request
 
     pytest.importorskip("optuna_dashboard")

@@ -7,7 +7,6 @@ SIGTERM, then SIGKILL after a grace. The signal handler only sends the signal: w
 deadlock on the wait the main thread is in (Popen's wait lock), so the main loop polls instead.
 """
 
-import contextlib
 import os
 import signal
 import subprocess
