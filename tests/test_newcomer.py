@@ -151,6 +151,9 @@ def test_help_has_no_gaps(cli):
         bare = [line for line, after in zip(lines, lines[1:]) if line.startswith(("  --", "  model_uri", "  texts", "  target"))
                 and len(line.split()) <= 2 and not (after.startswith("      ") and not after.strip().startswith("-"))]
         assert not bare, (command, bare)
+    for command in ("ui", "dashboard"):  # the description is its docstring's first paragraph, not a line cut mid-sentence
+        described = " ".join(cli(command, "--help", timeout=30).stdout.split("\n\n")[1].split())
+        assert described.endswith("."), (command, described)
 
 
 @pytest.fixture(scope="module")

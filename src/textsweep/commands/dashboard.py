@@ -15,7 +15,7 @@ from textsweep.errors import ConfigError, NotFound, RunFailed
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="textsweep dashboard", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="textsweep dashboard", description=" ".join(__doc__.split("\n\n")[0].split()))  # the first paragraph, whole
     p.add_argument("--port", default="8080", help="the port to serve on (default: 8080)")
     p.add_argument("--host", default="127.0.0.1", help="127.0.0.1 (default) keeps it on this machine")
     p.add_argument("--storage", help="an Optuna storage URL (default: mlruns/optuna.db under $TEXTSWEEP_HOME or here)")

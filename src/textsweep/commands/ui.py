@@ -24,7 +24,7 @@ from textsweep.tracking.links import WORKFLOW
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="textsweep ui", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="textsweep ui", description=" ".join(__doc__.split("\n\n")[0].split()))  # the first paragraph, whole
     p.add_argument("--port", default="5000", help="the port to serve on (default: 5000)")
     p.add_argument("--host", default="127.0.0.1", help="127.0.0.1 (default) keeps it on this machine; 0.0.0.0 exposes "
                    "it to the network, where anyone who reaches the port can read and change your runs")
