@@ -98,9 +98,11 @@ def running(args: list[str], **popen_kwargs):
         stop(proc)
 
 
-def run(args: list[str], timeout: float, **kwargs) -> subprocess.CompletedProcess:
+def run(args: list[str], timeout: float, end_group: bool = False, **kwargs) -> subprocess.CompletedProcess:
     """subprocess.run(capture_output=True, text=True) in a process group of its own: on a timeout (or any
-    interruption) the whole group is ended, not only the command, and TimeoutExpired is raised as usual."""
+    interruption) the whole group is ended, not only the command, and TimeoutExpired is raised as usual.
+    `end_group`: end the group after the command, too (a browser's helpers); otherwise what a command leaves
+    behind is left to the session's check, which reports it."""
     kwargs.setdefault("capture_output", True)
     kwargs.setdefault("text", True)
     if kwargs.pop("capture_output"):
@@ -112,6 +114,8 @@ def run(args: list[str], timeout: float, **kwargs) -> subprocess.CompletedProces
     except BaseException:
         stop(proc, grace=5)
         raise
+    if end_group:
+        stop(proc, grace=5)
     return subprocess.CompletedProcess(args, proc.returncode, out, err)
 
 

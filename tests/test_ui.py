@@ -24,14 +24,15 @@ from textsweep.train import run_training
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Without the background-networking flags Chromium's connections hang on a closed network.
+# No crash reporter: its handler process would outlive the browser (the suite's session check counts it).
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+         "--disable-component-update", "--disable-sync", "--disable-breakpad", "--disable-crash-reporter"]
 
 
 def page_text(url: str, profile, budget_ms: int = 20000) -> tuple[str, str]:
     """(visible text, raw DOM) of a page after its scripts ran."""
     dom = processes.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}",
-                        "--dump-dom", url], timeout=processes.patience(120)).stdout
+                        "--dump-dom", url], timeout=processes.patience(120), end_group=True).stdout
     text = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", dom, flags=re.S)
     return " ".join(re.sub(r"<[^>]+>", " ", text).split()), dom
 
