@@ -65,8 +65,11 @@ def test_an_error_is_printed_once_as_one_line(cli, home):
 
 @pytest.mark.slow
 def test_every_trial_failing_exits_1_with_one_error_line(cli, home):
-    # a data error in every trial: the run failed (1), not the command line (2); the trials' own failures are warnings
-    result = cli("sweep", "quickstart", "--n-trials", "1", *TINY, "dataset=csv", f"dataset.path={home / 'absent.csv'}",
+    # a data error that only reading the file finds (one class), in every trial: the run failed (1), not the command
+    # line (2); the trials' own failures are warnings. (A missing file is a configuration error, found before any
+    # trial: test_sweep.py::test_a_config_error_stops_a_sweep_before_any_trial_and_leaves_the_study_as_it_was.)
+    one_class = write_csv(home / "one_class.csv", [(f"a film number {i}", "positive") for i in range(20)], header=("text", "label"))
+    result = cli("sweep", "quickstart", "--n-trials", "1", *TINY, "dataset=csv", f"dataset.path={one_class}",
                  "hydra.sweeper.baseline=false", timeout=180)
     assert result.returncode == 1, result.stderr[-2000:]
     [line] = _error_lines(result.stderr)
