@@ -332,8 +332,12 @@ def test_textsweep_multi_objective_sweep_shows_its_pareto_front(cli, home, clien
 
 @pytest.mark.slow
 def test_textsweep_sweep_stops_when_its_first_trials_fail_the_same_way(cli, home, client):
+    # a data error that only reading the file finds (one class); a missing file stops the sweep before any trial
+    from conftest import write_csv
+
+    one_class = write_csv(home / "one_class.csv", [(f"a film number {i}", "positive") for i in range(20)], header=("text", "label"))
     ran = cli("train", "-m", "hydra/sweeper=optuna", "hydra.sweeper.study_name=broken", "hydra.sweeper.n_trials=6",
-              "hydra.sweeper.baseline=false", "dataset=csv", "dataset.path=missing.csv", "model.units=int(interval(2, 16))",
+              "hydra.sweeper.baseline=false", "dataset=csv", f"dataset.path={one_class}", "model.units=int(interval(2, 16))",
               *TINY)
     assert ran.returncode == 1 and "the first 3 trials failed with the same error" in ran.stderr, ran.stderr[-3000:]
     trials = optuna.load_study(study_name="broken", storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}").trials

@@ -6,11 +6,11 @@ Arguments here; the rows from textsweep.results.comparison; the table, figure an
 from textsweep.errors import NotFound
 
 
-def render(rows: list, fmt: str, reference: bool) -> str:
+def render(rows: list, fmt: str, reference: bool, width: int | None = None) -> str:
     from textsweep.rendering.tables import render_records
     from textsweep.results.comparison import as_records
 
-    return render_records(as_records(rows, reference), fmt)
+    return render_records(as_records(rows, reference), fmt, width)
 
 
 def main(argv: list[str]) -> int:
@@ -27,7 +27,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--filter", help="an MLflow filter string, e.g. \"tags.textsweep.dataset = 'csv'\"")
     p.add_argument("--all", action="store_true", help="every run, not only the latest run of each variant and the best trial of each sweep")
     p.add_argument("--format", choices=("table", "md", "csv", "json"), default="table",
-                   help="table (fits 120 columns; default), md (pastes into a README), csv or json (every digit, full run ids)")
+                   help="table (default: numbers rounded, never cut; on a terminal, run ids of 8 characters and short "
+                   "headers), md (pastes into a README), csv or json (every digit, full run ids)")
+    p.add_argument("--wide", action="store_true", help="shorten nothing in the table (as when the output is a file or a pipe)")
     p.add_argument("--reference", choices=("tutorial",), help="add the IMDB tutorial's published accuracies (dataset=imdb)")
     p.add_argument("--out", help="also write comparison.{md,csv,json,png,html} to this folder")
     p.add_argument("--no-log", action="store_true", help="do not log the comparison as an MLflow run")
@@ -45,7 +47,9 @@ def main(argv: list[str]) -> int:
     if not rows:
         raise NotFound(f"no runs to compare in experiment {args.experiment!r} of {where(uri)} with these filters")
     reference = args.reference is not None
-    print(render(rows, args.format, reference))
+    from textsweep.rendering.tables import table_width
+
+    print(render(rows, args.format, reference, table_width(args.wide)))
     if args.format == "table":  # each sweep's selection against its baseline: the summary's and `sweep status`'s lines
         from textsweep.sweeping.verdict import lines
 

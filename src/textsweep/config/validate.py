@@ -63,11 +63,8 @@ def validate_config(cfg: DictConfig, in_sweep: bool = False) -> list[str]:
     of them, so there they are returned (the run logs them as not applicable) instead."""
     check_finite(OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False))
     check_seed(cfg.seed, "seed")
-    check_seed(cfg.dataset.get("split_seed"), "dataset.split_seed")
-    _validate_dataset(cfg.dataset)
+    validate_inputs(cfg)
     uses_embedding = not is_ngram_model(cfg.model)
-    if uses_embedding:
-        _validate_embedding(cfg.embedding)
     not_applicable = _validate_model(cfg, in_sweep)
     if cfg.model.wide < 0:
         raise ConfigError(f"model.wide={cfg.model.wide} must be >= 0 (units of the n-gram bag beside the blocks; 0 = off)")
@@ -81,6 +78,16 @@ def validate_config(cfg: DictConfig, in_sweep: bool = False) -> list[str]:
                           f"baseline needs texts of at least {cfg.model.ngrams} tokens; raise dataset.maxlen")
     _validate_trainer(cfg.trainer)
     return not_applicable
+
+
+def validate_inputs(cfg: DictConfig, embedding: bool = True) -> None:
+    """The part of `validate_config` about what a run reads: the dataset (values, the source's own check:
+    path, columns, a readable file) and, with `embedding`, the embedding source. A sweep checks these once,
+    before any trial: they fail every trial alike."""
+    check_seed(cfg.dataset.get("split_seed"), "dataset.split_seed")
+    _validate_dataset(cfg.dataset)
+    if embedding and not is_ngram_model(cfg.model):
+        _validate_embedding(cfg.embedding)
 
 
 def is_ngram_model(model: DictConfig) -> bool:

@@ -198,9 +198,11 @@ class TextsweepApp(AnyApp):
                               f"for the multi-objective {self.objectives}")
 
     def check_space(self, space) -> None:
+        from textsweep.sweeping.preflight import check_first_trial
         from textsweep.sweeping.steps import check_space
 
         check_space(space, self.config, self.loader)
+        check_first_trial(self.loader, self.config, space)  # what every trial reads: before the study or a run exists
 
     def space_may_be_empty(self, custom_search_space) -> bool:
         return custom_search_space is not None
@@ -320,7 +322,7 @@ class TextsweepApp(AnyApp):
         return Outcome(reason=getattr(error, "reason", type(error).__name__), message=str(error), result=result)
 
     def progress(self, study, done: int) -> None:
-        self.tracker.progress(study, done, self.settings.n_trials, self.objective)
+        self.tracker.progress(study, done, self.settings.n_trials, self.objective, self.settings.timeout)
 
     def stop_on_failures(self, failures: list[Outcome], done: int, failed: list[Outcome], launched: int) -> None:
         """Stop when the first trials all fail the same way (a broken setup, not a bad point of the space), or when

@@ -106,7 +106,7 @@ def confirm_winner(study, fixed: list[str], top_k: int, seeds: int, config, obje
 
 
 def summary_lines(study, objective: str, trials_run: int, seconds: float, run_id: str | None = None,
-                  experiment_id: str | None = None, top_k: int = 0) -> list[str]:
+                  experiment_id: str | None = None, top_k: int = 0, tracking_uri: str = "") -> list[str]:
     """The end of a sweep, as a person wants it: the selection against the baseline (the verdict, the same
     lines `sweep status` and `compare` print), where to look next."""
     from textsweep.sweeping import confirm, verdict
@@ -135,8 +135,9 @@ def summary_lines(study, objective: str, trials_run: int, seconds: float, run_id
     selected = next(t for t in trials if t.number == found.trial)
     lines.append("its values: " + " ".join(f"{k}={_short(v)}" for k, v in selected.params.items()))
     if run_id:
-        where = f"#/experiments/{experiment_id}/runs/{run_id}" if experiment_id else ""
-        lines.append(f"MLflow parent run {run_id}: `textsweep ui`, then http://127.0.0.1:5000/{where}")
+        from textsweep.tracking.links import run_page
+
+        lines.append(f"MLflow parent run {run_id}: {run_page(tracking_uri, experiment_id, run_id)}")
     lines.append(f"next: textsweep sweep status {study.study_name}   |   textsweep promote {study.study_name} --name <model>")
     return lines
 
@@ -146,7 +147,8 @@ def _short(value) -> str:
 
 
 def print_summary(study, objective: str, tracker, trials_run: int, seconds: float, top_k: int = 0) -> None:
-    lines = summary_lines(study, objective, trials_run, seconds, tracker.run_id, tracker.experiment_id, top_k)
+    lines = summary_lines(study, objective, trials_run, seconds, tracker.run_id, tracker.experiment_id, top_k,
+                          tracker.client.tracking_uri)
     print("\n".join(f"textsweep: {line}" for line in lines), flush=True)
 
 

@@ -17,7 +17,9 @@ class SweepTracker:
 
         self.client, self.experiment_id = open_experiment(self.config)  # closes the runs of dead local owners
         self.started = time.monotonic()  # for the ETA on a terminal
-        self.run_id = open_run(self.client, self.experiment_id, f"sweep-{self.study_name}", {
+        from textsweep.tracking.links import invocation_run_name
+
+        self.run_id = open_run(self.client, self.experiment_id, invocation_run_name("sweep", self.study_name), {
             "textsweep.sweep": self.study_name, "optuna.study": self.study_name, "textsweep.role": "sweep",
             "mlflow.note.content": note})
         log_params(self.client, self.run_id, {k: str(v)[:6000] for k, v in params.items()})
@@ -36,7 +38,8 @@ class SweepTracker:
             except Exception as e:  # a run in another tracking store: leave it
                 log.debug("could not close run %s: %s", run_id, e)
 
-    def progress(self, study, done: int, total: int, objective: str) -> None:
+    def progress(self, study, done: int, total: int, objective: str, budget_s: float | None = None) -> None:
+        """Metrics on the parent run, a log line, and the progress line with an ETA (within the time budget)."""
         from textsweep.sweeping.progress import show
         from textsweep.sweeping.study import best_trial, trial_counts
         from textsweep.tracking.runs import log_metrics
@@ -51,7 +54,7 @@ class SweepTracker:
         log_metrics(self.client, self.run_id, metrics, step=done)
         log.info("trial %d/%d done: best %s=%s (trial %s), %d pruned, %d failed", done, total, objective,
                  f"{best.value:.4f}" if best else "-", best.number if best else "-", counts["PRUNED"], counts["FAIL"])
-        show(done, total, time.monotonic() - self.started, best.value if best else None, objective)
+        show(done, total, time.monotonic() - self.started, best.value if best else None, objective, budget_s=budget_s)
 
     def finish(self, study, status: str, tags: dict[str, str] | None = None) -> None:
         """End the parent run (FINISHED, FAILED or KILLED) with the best trial's tags, `tags` (the verdict) and
