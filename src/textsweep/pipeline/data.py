@@ -4,8 +4,12 @@ Validation always comes from the training data (trainer.validation_split); the t
 at the end. The tutorials' protocol (test as validation) is available only as trainer.validate_on_test.
 Cache entries are keyed by a hash of everything that shapes the arrays and checked by SHA-256 on load:
 a corrupted entry is rebuilt, never used.
+
+Two views of each text: `x_*`, the neural branch's padded ids (dataset.max_tokens, dataset.maxlen), and `full_*`,
+the whole text for the n-gram bag (every training word, up to dataset.ngram_cap tokens: pipeline/ngrams.py).
 """
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -19,11 +23,13 @@ from omegaconf import DictConfig, OmegaConf
 
 from textsweep.pipeline.datasets import Corpus, sha256_of, source_of
 from textsweep.errors import DataError
+from textsweep.pipeline.ngrams import cap_from_lengths, pad_whole
 from textsweep.pipeline.vectorize import Vectorizer, pad
 
 log = logging.getLogger(__name__)
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: the whole texts for the n-gram bag (full_*)
 ARRAYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
+FULL_ARRAYS = ("full_train", "full_val", "full_test")
 
 
 @dataclass
@@ -38,6 +44,14 @@ class TextData:
     vectorizer: Vectorizer
     fingerprint: str  # hash of the arrays: two runs with equal fingerprints saw the same data
     validation_protocol: str  # "holdout" | "test_as_validation"
+    # the whole texts for the n-gram bag: ids in full_vectorizer's vocabulary (every training word), each text's
+    # first ngram_cap tokens, post-padded; texts_cut: how many texts (all splits) were longer than the cap
+    full_train: np.ndarray
+    full_val: np.ndarray
+    full_test: np.ndarray
+    full_vectorizer: Vectorizer
+    ngram_cap: int
+    texts_cut: int
     from_cache: bool = False
 
     @property
@@ -103,6 +117,13 @@ def check_splits(splits: Splits, class_names: list[str]) -> None:
             raise DataError(f"too few rows to split: class(es) {', '.join(map(repr, absent[:5]))} have no row in the {split} "
                             "split (each class needs at least 3 rows: train, validation, test): add rows, or remove the "
                             "rare classes")
+    if len(class_names) > 2 and splits.protocol == "holdout":
+        # with more than two classes, per-class scores (macro-F1) and the choice of C rest on each class's validation rows
+        counts = np.bincount(np.asarray(splits.y_val, dtype=np.int64), minlength=len(class_names))
+        rare = int(np.argmin(counts))
+        if counts[rare] < 2:
+            raise DataError(f"class {class_names[rare]!r} has {counts[rare]} validation example(s), fewer than 2: add rows of "
+                            "that class, raise trainer.validation_split, or remove the class")
 
 
 def build_text_data(d: DictConfig, trainer: DictConfig, seed: int) -> TextData:
@@ -115,14 +136,22 @@ def build_text_data(d: DictConfig, trainer: DictConfig, seed: int) -> TextData:
     if corpus.vectorizer is None:  # raw texts: vocabulary from the training split only
         vectorizer = Vectorizer.fit(train, d.max_tokens, d.maxlen, d.padding, d.truncating, d.lowercase)
         to_array = vectorizer.transform
+        full_vectorizer = Vectorizer.fit(train, None, 0, "post", "post", d.lowercase)  # every training word
+        ids = [[full_vectorizer.ids(t) for t in split] for split in (train, val, test)]
     else:  # pre-tokenised ids
         vectorizer = corpus.vectorizer
         to_array = lambda seqs: pad(seqs, d.maxlen, d.padding, d.truncating)  # noqa: E731
+        full_vectorizer, ids = vectorizer, [train, val, test]
     arrays = dict(
         x_train=to_array(train), y_train=y_train, x_val=to_array(val), y_val=y_val, x_test=to_array(test), y_test=y_test,
     )
+    cap = cap_from_lengths(np.array([len(seq) for seq in ids[0]]), d.ngram_cap)
+    full, cut = zip(*(pad_whole(split, cap) for split in ids))
     return TextData(**arrays, class_names=corpus.class_names, vectorizer=vectorizer,
-                    fingerprint=fingerprint(arrays), validation_protocol=protocol)
+                    fingerprint=fingerprint(arrays), validation_protocol=protocol,
+                    full_train=full[0], full_val=full[1], full_test=full[2],
+                    full_vectorizer=dataclasses.replace(full_vectorizer, maxlen=cap, padding="post", truncating="post"),
+                    ngram_cap=cap, texts_cut=sum(cut))
 
 
 def fingerprint(arrays: dict) -> str:
@@ -165,6 +194,9 @@ def save_cache(data: TextData, folder: Path, key: str) -> None:
         "sha256": sha256_of(npz),
         "class_names": data.class_names,
         "vectorizer": data.vectorizer.to_json(),
+        "full_vectorizer": data.full_vectorizer.to_json(),
+        "ngram_cap": data.ngram_cap,
+        "texts_cut": data.texts_cut,
         "fingerprint": data.fingerprint,
         "validation_protocol": data.validation_protocol,
     }
@@ -181,10 +213,11 @@ def _meta_checksum(meta: dict) -> str:
 
 def _savez(tmp: str, data: TextData) -> None:
     with open(tmp, "wb") as f:
-        np.savez(f, **{name: getattr(data, name) for name in ARRAYS})
+        np.savez(f, **{name: getattr(data, name) for name in ARRAYS + FULL_ARRAYS})
 
 
-SIDECAR_FIELDS = {"sha256", "class_names", "vectorizer", "fingerprint", "validation_protocol", "checksum"}
+SIDECAR_FIELDS = {"sha256", "class_names", "vectorizer", "full_vectorizer", "ngram_cap", "texts_cut", "fingerprint",
+                  "validation_protocol", "checksum"}
 
 
 def load_cache(folder: Path, key: str) -> TextData | None:
@@ -200,9 +233,11 @@ def load_cache(folder: Path, key: str) -> TextData | None:
             log.warning("dataset cache %s failed its checksum: rebuilding it", npz)
             return None
         with np.load(npz, allow_pickle=False) as f:
-            arrays = {name: f[name] for name in ARRAYS}
+            arrays = {name: f[name] for name in ARRAYS + FULL_ARRAYS}
         return TextData(**arrays, class_names=meta["class_names"], vectorizer=Vectorizer.from_json(meta["vectorizer"]),
-                        fingerprint=meta["fingerprint"], validation_protocol=meta["validation_protocol"], from_cache=True)
+                        fingerprint=meta["fingerprint"], validation_protocol=meta["validation_protocol"],
+                        full_vectorizer=Vectorizer.from_json(meta["full_vectorizer"]), ngram_cap=meta["ngram_cap"],
+                        texts_cut=meta["texts_cut"], from_cache=True)
     except (OSError, ValueError, KeyError, TypeError) as e:
         log.warning("dataset cache %s is unreadable (%s): rebuilding it", npz, e)
         return None
