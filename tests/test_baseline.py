@@ -60,7 +60,7 @@ def test_late_tokens_of_a_long_text_change_the_bag_but_not_the_truncated_sequenc
 
     rows = review_rows(60) + [("splendid " + LONG, "positive"), ("dreadful " + LONG, "negative")] * 5
     cfg = csv_config(compose, home, rows, "dataset.maxlen=16", "dataset.test_split=0.2")
-    data = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=None)
+    data = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=None, whole_texts=True)
     full, x = data.full_train, data.x_train
     [good] = [i for i in range(len(full)) if data.full_vectorizer.decode(full[i]).startswith("splendid")][:1]
     [bad] = [i for i in range(len(full)) if data.full_vectorizer.decode(full[i]).startswith("dreadful")][:1]
@@ -80,7 +80,7 @@ def test_a_text_longer_than_the_cap_is_counted_up_to_it_and_the_run_logs_how_man
     [run] = runs_of(client, "cap")
     assert run.info.status == "FINISHED"
     assert run.data.metrics["ngram_cap"] == 20 and run.data.metrics["ngram_texts_cut"] == 3
-    data = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=None)
+    data = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=None, whole_texts=True)
     assert data.full_train.shape[1] <= 20 and data.texts_cut == 3
 
 
@@ -98,7 +98,7 @@ def test_serving_reads_raw_text_with_the_training_features_and_loads_with_safe_m
     [run] = runs_of(client, "serve")
     classifier = load_classifier(run.data.tags["textsweep.model_uri"])  # safe_mode, nothing unpickled
     assert [t.name for t in classifier.keras_model.inputs] == ["full_ids", "token_ids"]
-    data = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=home / "mlruns" / "cache")
+    data = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=home / "mlruns" / "cache", whole_texts=True)
     texts = [data.full_vectorizer.decode(row) for row in data.full_val]
     x, full = classifier.inputs_of_words([classifier.words(t) for t in texts])
     np.testing.assert_array_equal(full, data.full_val[:, :full.shape[1]])  # the same whole-text ids as training
@@ -131,7 +131,7 @@ def test_the_baseline_is_a_logistic_regression_with_c_chosen_on_validation_and_s
     chosen = run.data.metrics["linear_C"]
     assert chosen == C_GRID[curve.index(max(curve))]  # the first C with the best validation accuracy
     classifier = load_classifier(run.data.tags["textsweep.model_uri"])
-    data = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=home / "mlruns" / "cache")
+    data = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=home / "mlruns" / "cache", whole_texts=True)
     reference = LogisticRegression(C=chosen, max_iter=5000).fit(bag_features(classifier.keras_model.get_layer("ngram_bag"),
                                                                              data.full_train), data.y_train)
     texts = [data.full_vectorizer.decode(row) for row in data.full_test]
@@ -162,7 +162,7 @@ def test_a_class_with_fewer_than_two_validation_rows_is_refused_in_one_line(comp
     rows = [r for r in rows if r[1] != "neutral"] + [("a rare neutral text", "neutral")] * 4
     cfg = csv_config(compose, home, rows)
     with pytest.raises(DataError, match=r"^class 'neutral' has 1 validation example\(s\), fewer than 2: "):
-        load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=None)
+        load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=None, whole_texts=True)
 
 
 def _rt_snippets(folder) -> str:

@@ -118,10 +118,13 @@ def test_wide_and_deep_joins_an_ngram_bag_to_the_blocks_and_serves_raw_text(comp
 
 def test_the_linear_bag_stands_alone_and_its_c_is_positive(compose):
     validate_config(compose("model=bag_of_ngrams", "dataset.maxlen=1"))  # the bag reads whole texts, not maxlen
+    from textsweep.config.blocks import check_blocks
+
     with pytest.raises(ConfigError, match=r"ngram_bag\) without units is the linear model and stands alone"):
-        validate_config(compose("model=bag_of_ngrams", "model.blocks=[{type: ngram_bag}, {type: dense, units: 4}]"))
+        check_blocks([{"type": "ngram_bag"}, {"type": "dense", "units": 4}], maxlen=10)
     with pytest.raises(ConfigError, match=r"C=0 must be a number > 0"):
-        validate_config(compose("model=bag_of_ngrams", "model.blocks=[{type: ngram_bag, C: 0}]"))
+        check_blocks([{"type": "ngram_bag", "C": 0}], maxlen=10)
+    check_blocks([{"type": "ngram_bag", "units": 8}, {"type": "dense", "units": 4}], maxlen=10)  # a trained projection
 
 
 @pytest.mark.slow

@@ -49,8 +49,9 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
         cfg.model[knob] = None
     started = time.perf_counter()
     split_seed = cfg.seed if cfg.dataset.split_seed is None else cfg.dataset.split_seed
-    data = load_dataset(cfg.dataset, cfg.trainer, split_seed, RunPaths.of(cfg).dataset_cache)
     ngram_model = is_ngram_model(cfg.model)
+    data = load_dataset(cfg.dataset, cfg.trainer, split_seed, RunPaths.of(cfg).dataset_cache,
+                        whole_texts=ngram_model or bool(cfg.model.wide))
     if ngram_model and not data.vectorizer.reads_text:
         raise ConfigError("the n-gram baseline reads raw text, and this dataset's vocabulary has ids only (dataset=imdb "
                           "without imdb_word_index.json): set dataset.word_index_path, or hydra.sweeper.baseline=false")
@@ -74,7 +75,7 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
         blocks, vocab_size=data.vocab_size, embedding_dim=cfg.embedding.dim, trainable_embedding=cfg.embedding.trainable,
         maxlen=None if buckets else cfg.dataset.maxlen, num_classes=data.num_classes, pretrained=pretrained,
         name=cfg.model.name, mask_zero=cfg.embedding.mask_zero, full_train=data.full_train,
-        full_vocab_size=data.full_vectorizer.size, wide=cfg.model.wide,
+        full_vocab_size=data.full_vectorizer.size if data.full_vectorizer else 0, wide=cfg.model.wide,
     )
     if linear_bag(cfg) is None:  # the linear bag is fitted by scikit-learn's solver: no Keras optimizer to carry
         compile_model(model, cfg.trainer.optimizer, cfg.trainer.learning_rate, data.num_classes)

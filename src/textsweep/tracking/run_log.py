@@ -53,9 +53,9 @@ def log_begin(client, run_id: str, cfg, model, data, pretrained) -> tuple[tuple[
     counts = parameter_counts(model)
     params = config_params(cfg)
     setup = {"params_trainable": counts[0], "params_non_trainable": counts[1], "vocab_size": data.vocab_size,
-             "train_examples": len(data.y_train), "val_examples": len(data.y_val), "test_examples": len(data.y_test),
-             # the n-gram bag reads each text's first ngram_cap tokens: how many texts (all splits) were longer
-             "ngram_cap": data.ngram_cap, "ngram_texts_cut": data.texts_cut}
+             "train_examples": len(data.y_train), "val_examples": len(data.y_val), "test_examples": len(data.y_test)}
+    if data.full_vectorizer is not None:  # the n-gram bag reads each text's first ngram_cap tokens: how many were longer
+        setup.update(ngram_cap=data.ngram_cap, ngram_texts_cut=data.texts_cut)
     if pretrained is not None:
         setup["embedding_coverage"] = pretrained.coverage
     log_params(client, run_id, params, metrics=setup)  # one write for both (MLflow's batch limits permitting)
@@ -95,7 +95,10 @@ def log_explanations(client, run_id: str, classifier, data, count: int, name: st
     from textsweep.pipeline.explain import explain_text
     from textsweep.rendering.explanations import to_html
 
-    texts = [data.full_vectorizer.decode(row) for row in data.full_val[:count]]  # the whole text, up to the n-gram cap
+    if data.full_vectorizer is not None:  # the whole text, up to the n-gram cap
+        texts = [data.full_vectorizer.decode(row) for row in data.full_val[:count]]
+    else:
+        texts = [data.vectorizer.decode(row) for row in data.x_val[:count]]
     explanations = [explain_text(classifier, text) for text in texts if text]
     title = f"{name}: word contributions on validation examples (occlusion)"
     client.log_text(run_id, to_html(explanations, title), "explanations/validation_examples.html")
