@@ -193,7 +193,7 @@ def test_sweep_status_is_a_trials_table_for_any_study(cli, home):
     assert [r["number"] for r in records] == [0, 1] and all(r["state"] == "complete" and r["epochs"] == 2 for r in records)
     assert {"model.units", "value", "duration_s"} <= set(records[0])
     table = cli("sweep", "status", "adhoc", timeout=60).stdout
-    assert "best value = 0.9000 (trial 1)" in table and "number" in table
+    assert "selected trial #1: value 0.9000 (one run)" in table and "no baseline for this study" in table and "number" in table
     rows = list(csv.DictReader(io.StringIO(cli("sweep", "status", "adhoc", "--format", "csv", timeout=60).stdout)))
     assert len(rows) == 2
 

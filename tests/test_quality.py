@@ -206,3 +206,32 @@ def test_promote_prefers_confirmed_means_keeps_the_baseline_in_the_running_and_s
     assert best_run(client, "rule").info.run_id == steady
     baseline = run("baseline", 0.845, role="baseline")
     assert best_run(client, "rule").info.run_id == baseline  # the baseline's own score beats the best confirmed mean
+
+
+@pytest.mark.parametrize("epochs, pruned_at", [(2, None), (3, 2)])
+def test_a_trial_that_reached_its_last_epoch_completes_instead_of_being_pruned_there(tmp_path, epochs, pruned_at):
+    # Successive halving's rungs sit at 0-based steps 1, 3, 9 (epochs 2, 4, 10): with a budget of 10 epochs the
+    # third falls on the last epoch, where pruning saves nothing and throws away a finished trial. The last epoch
+    # is reported (the rung records it for later trials) but not pruned; an earlier rung still prunes. Here the
+    # first rung (epoch 2) is the last epoch of a 2-epoch budget, and an earlier one of a 3-epoch budget.
+    import keras
+
+    from textsweep.sweeping.keras_pruning import OptunaPruning
+    from textsweep.sweeping.study import PRUNER_ATTR, ReopenedTrial
+
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    study = optuna.create_study(study_name="last", storage=storage, direction="maximize")
+    study.set_user_attr(PRUNER_ATTR, json.dumps({"_target_": "optuna.pruners.SuccessiveHalvingPruner", "min_resource": 1,
+                                                 "reduction_factor": 3}))
+    for _ in range(3):  # a history that ranks any weak trial below the top third at the first rung
+        study.add_trial(optuna.create_trial(value=0.99, intermediate_values={s: 0.99 for s in range(4)},
+                                            system_attrs={"completed_rung_0": 0.99}))
+    number = study.ask().number
+    hook = OptunaPruning(ReopenedTrial(storage, "last", number), "val_accuracy", "max", epochs=epochs)
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy", metrics=["accuracy"])
+    x, y = np.zeros((8, 1)), np.array([0, 1] * 4)  # no feature to learn from: val_accuracy 0.5 at every epoch
+    fitted = model.fit(x, y, validation_data=(x, y), epochs=epochs, callbacks=[hook], verbose=0)
+    assert hook.pruned_at == pruned_at and len(fitted.history["val_accuracy"]) == (pruned_at or epochs)
+    trial = optuna.load_study(study_name="last", storage=storage).trials[number]
+    assert max(trial.intermediate_values) == 1 and trial.system_attrs.get("completed_rung_0") == 0.5  # reported, recorded

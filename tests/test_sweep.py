@@ -196,8 +196,9 @@ def test_sweep_command_status_and_errors(cli, home):
     assert "trial 2/2 done: best val_accuracy=" in ran.stdout + ran.stderr
     status = cli("sweep", "status", "quickstart")
     assert status.returncode == 0, status.stderr[-3000:]
-    assert "study quickstart (2 trials): complete" in status.stdout and "best val_accuracy = " in status.stdout
-    assert "MLflow run of the best trial:" in status.stdout
+    assert "study quickstart (2 trials): complete" in status.stdout and "selected trial #" in status.stdout
+    assert "linear baseline: val_accuracy 0." in status.stdout and "the linear baseline by" in status.stdout
+    assert "MLflow run of the selected trial:" in status.stdout
     missing = cli("sweep", "nosuch")
     assert missing.returncode == 2 and "no sweep named 'nosuch'" in missing.stderr and "quickstart" in missing.stderr
     bad = cli("sweep", "quickstart", "--n-trials", "0")

@@ -146,7 +146,8 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
                                   parent=cfg.optuna.parent_run_id or os.environ.get(PARENT_ENV), multirun=_is_multirun())
     epoch_logger = MlflowEpochLogger(client, None)
     monitor = early_stopping_monitor(cfg.trainer, cfg.optuna.objective, in_sweep(cfg))
-    pruning = OptunaPruning(trial, cfg.optuna.objective, reported_best(cfg.trainer, cfg.optuna.objective, monitor)) if trial is not None else None
+    pruning = (OptunaPruning(trial, cfg.optuna.objective, reported_best(cfg.trainer, cfg.optuna.objective, monitor), cfg.trainer.epochs)
+               if trial is not None else None)
     try:
         with signals_as_interrupt(), mlflow_run(client, experiment_id, run_name, tags) as run_id:
             epoch_logger.run_id = run_id
@@ -156,6 +157,8 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
             fitted, final = fit_and_score(model, data, cfg.trainer, cfg.seed, [epoch_logger] + ([pruning] if pruning else []),
                                           buckets, monitor, timings, linear_bag(cfg))
             pruned_at = pruning.pruned_at if pruning else None
+            if trial is not None:  # beside the value: the verdict shows a selection's test accuracy (sweeping/verdict.py)
+                trial.set_user_attr("test_accuracy", float(final["test_accuracy"]))
             started = time.perf_counter()
             keep_model = model_not_kept(cfg.tracking, cfg.optuna, trial, final) if pruned_at is None and cfg.tracking.log_model else None
             logs_model = pruned_at is None and cfg.tracking.log_model and keep_model is None

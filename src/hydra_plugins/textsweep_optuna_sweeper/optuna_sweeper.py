@@ -146,7 +146,7 @@ class PercentilePrunerConfig(MedianPrunerConfig):
 class SuccessiveHalvingPrunerConfig(PrunerConfig):
     _target_: str = "optuna.pruners.SuccessiveHalvingPruner"
     min_resource: Any = 1  # epochs before the first rung (Optuna's default "auto" waits for a whole first trial)
-    reduction_factor: int = 3  # measured by bench/pruning.py: README, "Does pruning pay?"
+    reduction_factor: int = 3  # measured by bench/pruning.py: docs/sweeps.md, "Does pruning pay?"
     min_early_stopping_rate: int = 0
     bootstrap_count: int = 0
 

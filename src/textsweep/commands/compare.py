@@ -36,15 +36,21 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     from textsweep.rendering.comparison import curves_png, html_page
-    from textsweep.results.comparison import build_rows, curve_histories, log_comparison, select_runs
+    from textsweep.results.comparison import build_rows, curve_histories, log_comparison, select_runs, sweep_verdicts
     from textsweep.tracking.readonly import experiment, mlflow_client, where
 
     client, uri = mlflow_client(args.tracking_uri, f"experiment {args.experiment!r}")
-    rows = build_rows(select_runs(client, args.experiment, args.sweep, args.parent, args.filter, args.all, uri), args.reference)
+    runs = select_runs(client, args.experiment, args.sweep, args.parent, args.filter, args.all, uri)
+    rows = build_rows(runs, args.reference)
     if not rows:
         raise NotFound(f"no runs to compare in experiment {args.experiment!r} of {where(uri)} with these filters")
     reference = args.reference is not None
     print(render(rows, args.format, reference))
+    if args.format == "table":  # each sweep's selection against its baseline: the summary's and `sweep status`'s lines
+        from textsweep.sweeping.verdict import lines
+
+        for found in sweep_verdicts(client, experiment(client, args.experiment, uri).experiment_id, runs):
+            print("\n".join([f"\nsweep {found.study}:"] + [f"  {line}" for line in lines(found)]))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.out) if args.out else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)

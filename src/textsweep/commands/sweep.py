@@ -179,19 +179,16 @@ def status(name: str, args: list[str]) -> int:
     if complete and is_multi_objective(study):
         print("\n".join(front_lines(study)))
     elif complete:
-        best = study.best_trial
-        print(f"best {objective} = {best.value:.4f} (trial {best.number})")
-        for key, value in best.params.items():
-            print(f"  {key} = {value}")
-        from textsweep.config.baseline import gap_line
-        from textsweep.sweeping.steps import baseline_of
+        from textsweep.sweeping import verdict
 
-        baseline = baseline_of(study)
-        line = gap_line(best.value, (baseline or {}).get("value"), objective, study.direction.name == "MAXIMIZE")
-        if line:
-            print(line)
-        if "mlflow_run_id" in best.user_attrs:
-            print(f"MLflow run of the best trial: {best.user_attrs['mlflow_run_id']} (model: runs:/{best.user_attrs['mlflow_run_id']}/model)")
+        found = verdict.of_study(study, objective)
+        print("\n".join(verdict.lines(found)))
+        selected = next(t for t in trials if t.number == found.trial)
+        for key, value in selected.params.items():
+            print(f"  {key} = {value}")
+        if "mlflow_run_id" in selected.user_attrs:
+            run_id = selected.user_attrs["mlflow_run_id"]
+            print(f"MLflow run of the selected trial: {run_id} (model: runs:/{run_id}/model)")
     failed = [t for t in trials if t.state.name == "FAIL"]
     for t in failed[-3:]:
         print(f"failed trial {t.number}: {t.user_attrs.get('fail_reason', '?')}: {t.user_attrs.get('fail_message', '')[:200]}")

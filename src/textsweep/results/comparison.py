@@ -66,6 +66,22 @@ def with_baseline(client, experiment_id: str, runs: list) -> list:
     return runs + [b for b in latest.values() if b.info.run_id not in shown]
 
 
+def sweep_verdicts(client, experiment_id: str, runs: list) -> list:
+    """The verdict (sweeping/verdict.py) of each sweep whose trials are among `runs`, as its newest finished
+    invocation wrote it on its parent run: the same lines as the sweep's summary and `sweep status`."""
+    from textsweep.sweeping.verdict import from_tags
+    from textsweep.tracking.filters import equals, search_runs
+
+    found = []
+    for study in sorted({r.data.tags["optuna.study"] for r in runs if "optuna.study" in r.data.tags}):
+        parents = search_runs(client, [experiment_id], ["tags.`textsweep.role` = 'sweep'", equals("tags.`optuna.study`", study, "--sweep")],
+                              max_results=20, order_by=["attributes.start_time DESC"])
+        verdict = next((v for v in (from_tags(p.data.tags) for p in parents) if v is not None), None)
+        if verdict is not None:
+            found.append(verdict)
+    return found
+
+
 def one_per_variant(runs: list) -> list:
     """The latest run of each variant; for a sweep's trials, the best trial of each study by the sweep's
     objective (a sweep's latest trial is whatever the sampler tried last, often a poor one)."""
