@@ -113,6 +113,10 @@ def test_serving_reads_raw_text_with_the_training_features_and_loads_with_safe_m
     again = keras.saving.load_model(path, safe_mode=True)
     np.testing.assert_allclose(predict_split(again, data.x_val, data.full_val, 256, classifier.buckets)[:, 0], trained, rtol=1e-6)
     assert np.isfinite(classifier.predict(["", "!!! ???", "zzzunseenword"]).to_numpy()).all()  # empty: no NaN
+    from textsweep.pipeline.explain import explain_text
+
+    explained = explain_text(classifier, "splendid " + LONG)  # every word the model reads, not the last maxlen
+    assert len(explained.words) == 201 and explained.words[0] == "splendid"
 
 
 def test_the_baseline_is_a_logistic_regression_with_c_chosen_on_validation_and_serves_raw_text(compose, home, client):
