@@ -55,7 +55,7 @@ def save_model(keras_model, path, vectorizer, class_names, buckets=None, mlflow_
         mlflow.keras.save_model(keras_model, path, mlflow_model=mlflow_model, pip_requirements=_pip_requirements())
     finally:
         keras_logger.setLevel(level)
-    from textsweep.pipeline.ngrams import reads_whole_text
+    from textsweep.pipeline.whole_text import reads_whole_text
 
     bag = reads_whole_text(keras_model) and full_vectorizer is not None  # the whole text's vocabulary, for the bag
     with open(os.path.join(path, VECTORIZER_FILE), "w") as f:
@@ -92,7 +92,7 @@ class TextClassifier:
     """
 
     def __init__(self, keras_model, vectorizer, class_names, buckets=None, full_vectorizer=None):
-        from textsweep.pipeline.ngrams import reads_whole_text
+        from textsweep.pipeline.whole_text import reads_whole_text
 
         self.keras_model, self.vectorizer, self.class_names, self.buckets = keras_model, vectorizer, class_names, buckets
         self.full_vectorizer = full_vectorizer if reads_whole_text(keras_model) else None
@@ -109,7 +109,7 @@ class TextClassifier:
 
     def inputs_of_words(self, word_lists: list[list[str]]) -> tuple[np.ndarray, np.ndarray | None]:
         """(padded token ids, whole-text ids or None) for tokenised texts: what training fed the model."""
-        from textsweep.pipeline.ngrams import pad_whole
+        from textsweep.pipeline.whole_text import pad_whole
         from textsweep.pipeline.vectorize import pad
 
         v = self.vectorizer
@@ -124,7 +124,7 @@ class TextClassifier:
 
     def probabilities(self, x: np.ndarray, full: np.ndarray | None = None) -> np.ndarray:
         """(n, classes) probabilities for padded id rows (and whole-text ids), for both output kinds (sigmoid or softmax)."""
-        from textsweep.pipeline.ngrams import model_inputs
+        from textsweep.pipeline.whole_text import model_inputs
 
         if self.buckets is not None:
             raw = self.buckets.predict(self.keras_model, x, full=full)

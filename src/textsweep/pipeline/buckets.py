@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from textsweep.pipeline.whole_text import MIN_WIDTH
+
 ROUND_TO = 8  # bucket lengths are multiples of this (up to maxlen)
 
 
@@ -54,7 +56,7 @@ def batch_inputs(x: np.ndarray, full: np.ndarray | None, idx: np.ndarray, length
         return tokens
     rows = full[idx]
     longest = int(np.max(sequence_lengths(rows, "post"), initial=0))
-    return {"token_ids": tokens, "full_ids": rows[:, :max(longest, 3)]}
+    return {"token_ids": tokens, "full_ids": rows[:, :max(longest, MIN_WIDTH)]}
 
 
 @dataclass(frozen=True)

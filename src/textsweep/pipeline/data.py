@@ -24,7 +24,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from textsweep.pipeline.datasets import Corpus, sha256_of, source_of
 from textsweep.errors import DataError
-from textsweep.pipeline.ngrams import cap_from_lengths, pad_whole
+from textsweep.pipeline.whole_text import cap_from_lengths, pad_whole
 from textsweep.pipeline.vectorize import Vectorizer, pad
 
 log = logging.getLogger(__name__)

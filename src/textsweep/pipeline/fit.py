@@ -10,7 +10,7 @@ import numpy as np
 from omegaconf import DictConfig
 
 from textsweep.errors import TrainingFailed
-from textsweep.pipeline.ngrams import model_inputs, reads_whole_text
+from textsweep.pipeline.whole_text import model_inputs, reads_whole_text
 
 
 class StopOnNaN(keras.callbacks.Callback):

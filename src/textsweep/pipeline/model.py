@@ -93,7 +93,7 @@ def build_model(blocks: list[dict], *, vocab_size: int, embedding_dim: int, trai
     the training split, in a vocabulary of `full_vocab_size` words. Without `units` the bag is as wide as the
     output layer: a linear model, which pipeline/linear.py fits. `wide` > 0 adds such a bag (of `wide` units)
     beside the blocks, joined to their output before the output layer (wide & deep); the model then has two
-    inputs, `token_ids` and `full_ids` (pipeline.ngrams.model_inputs feeds them by name)."""
+    inputs, `token_ids` and `full_ids` (pipeline.whole_text.model_inputs feeds them by name)."""
     from textsweep.pipeline.ngrams import NgramVector
 
     token_ids = keras.Input(shape=(maxlen,), dtype="int32", name="token_ids")
