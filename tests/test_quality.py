@@ -14,40 +14,6 @@ from textsweep.config.validate import validate_config
 TINY = tiny(epochs=2, log_model=False)
 
 
-def test_ngram_bag_is_exactly_scikit_learns_tfidf_of_uni_and_bigrams():
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    from textsweep.pipeline.ngrams import NgramBag
-
-    x = np.array([[0, 0, 3, 4, 3, 4, 5], [0, 2, 3, 3, 3, 6, 7], [0, 0, 0, 0, 0, 8, 9]], dtype=np.int32)
-    vocab, buckets = 10, 1000
-    layer = NgramBag.fitted(x, vocab, units=vocab + buckets, ngrams=2, buckets=buckets)
-    layer.kernel.assign(np.eye(vocab + buckets, dtype="float32"))  # read the feature vector itself
-    ours = np.asarray(layer(x))
-    docs = [" ".join(f"w{i}" for i in row if i > 0) for row in x]
-    theirs = TfidfVectorizer(ngram_range=(1, 2), token_pattern=r"\S+").fit_transform(docs).toarray()
-    for a, b in zip(ours, theirs):  # same values per text (feature order differs: ids vs alphabetical)
-        np.testing.assert_allclose(np.sort(a[a > 0]), np.sort(b[b > 0]), rtol=1e-5)
-
-
-@pytest.mark.slow
-def test_baseline_trains_on_the_runs_data_logs_like_any_run_and_reads_raw_text(compose, client):
-    import mlflow
-
-    from textsweep.train import run_training
-
-    cfg = compose("baseline=true", "model.units=64", "trainer.epochs=3", "experiment_name=base", "tracking.explain_examples=0")
-    result = run_training(cfg)
-    [run] = runs_of(client, "base")
-    assert run.data.tags["textsweep.role"] == "baseline"
-    assert run.data.params["model.name"] == "bag_of_ngrams"
-    assert run.data.params["model.units"] == "8"  # the preset's own: the config's model.* does not leak in
-    assert result["final_val_accuracy"] > 0.6  # bigrams see "not good": the synthetic task is partly learnable
-    predictions = mlflow.pyfunc.load_model(run.data.tags["textsweep.model_uri"]).predict(["a wonderful film", "awful"])
-    assert list(predictions.columns) == ["negative", "positive"]
-    np.testing.assert_allclose(predictions.sum(axis=1), 1.0, rtol=1e-5)
-
-
 def test_rnn_block_builds_each_cell_direction_and_reduction(compose):
     import keras
 
@@ -150,9 +116,15 @@ def test_wide_and_deep_joins_an_ngram_bag_to_the_blocks_and_serves_raw_text(comp
         validate_config(compose("model=cnn_maxpool", "model.wide=-1"))
 
 
-def test_baseline_needs_texts_as_long_as_its_ngrams(compose):
-    with pytest.raises(ConfigError, match="dataset.maxlen=1 is shorter than model.ngrams=2"):
-        validate_config(compose("model=bag_of_ngrams", "dataset.maxlen=1"))
+def test_the_linear_bag_stands_alone_and_its_c_is_positive(compose):
+    validate_config(compose("model=bag_of_ngrams", "dataset.maxlen=1"))  # the bag reads whole texts, not maxlen
+    from textsweep.config.blocks import check_blocks
+
+    with pytest.raises(ConfigError, match=r"ngram_bag\) without units is the linear model and stands alone"):
+        check_blocks([{"type": "ngram_bag"}, {"type": "dense", "units": 4}], maxlen=10)
+    with pytest.raises(ConfigError, match=r"C=0 must be a number > 0"):
+        check_blocks([{"type": "ngram_bag", "C": 0}], maxlen=10)
+    check_blocks([{"type": "ngram_bag", "units": 8}, {"type": "dense", "units": 4}], maxlen=10)  # a trained projection
 
 
 @pytest.mark.slow

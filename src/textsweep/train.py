@@ -52,8 +52,9 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
         cfg.model[knob] = None
     started = time.perf_counter()
     split_seed = cfg.seed if cfg.dataset.split_seed is None else cfg.dataset.split_seed
-    data = load_dataset(cfg.dataset, cfg.trainer, split_seed, RunPaths.of(cfg).dataset_cache)
     ngram_model = is_ngram_model(cfg.model)
+    data = load_dataset(cfg.dataset, cfg.trainer, split_seed, RunPaths.of(cfg).dataset_cache,
+                        whole_texts=ngram_model or bool(cfg.model.wide))
     if ngram_model and not data.vectorizer.reads_text:
         raise ConfigError("the n-gram baseline reads raw text, and this dataset's vocabulary has ids only (dataset=imdb "
                           "without imdb_word_index.json): set dataset.word_index_path, or hydra.sweeper.baseline=false")
@@ -76,10 +77,11 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
     model = build_model(
         blocks, vocab_size=data.vocab_size, embedding_dim=cfg.embedding.dim, trainable_embedding=cfg.embedding.trainable,
         maxlen=None if buckets else cfg.dataset.maxlen, num_classes=data.num_classes, pretrained=pretrained,
-        name=cfg.model.name, mask_zero=cfg.embedding.mask_zero,
-        x_train=data.x_train if ngram_model or cfg.model.wide else None, wide=cfg.model.wide,
+        name=cfg.model.name, mask_zero=cfg.embedding.mask_zero, full_train=data.full_train,
+        full_vocab_size=data.full_vectorizer.size if data.full_vectorizer else 0, wide=cfg.model.wide,
     )
-    compile_model(model, cfg.trainer.optimizer, cfg.trainer.learning_rate, data.num_classes)
+    if linear_bag(cfg) is None:  # the linear bag is fitted by scikit-learn's solver: no Keras optimizer to carry
+        compile_model(model, cfg.trainer.optimizer, cfg.trainer.learning_rate, data.num_classes)
     warn_off_cudnn(blocks)
     timings["time_build_s"] = time.perf_counter() - started
     return track_run(cfg, client, experiment_id, model, data, pretrained, timings, buckets, not_applicable)
@@ -156,7 +158,7 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
                 trial.set_user_attr("mlflow_run_id", run_id)
             counts, params = log_begin(client, run_id, cfg, model, data, pretrained)
             fitted, final = fit_and_score(model, data, cfg.trainer, cfg.seed, [epoch_logger] + ([pruning] if pruning else []),
-                                          buckets, monitor, timings)
+                                          buckets, monitor, timings, linear_bag(cfg))
             pruned_at = pruning.pruned_at if pruning else None
             if trial is not None:  # beside the value: the verdict shows a selection's test accuracy (sweeping/verdict.py)
                 trial.set_user_attr("test_accuracy", float(final["test_accuracy"]))
@@ -172,6 +174,9 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
     finally:
         if trial is not None:
             trial.close()
+    if data.texts_cut:
+        log.info("the n-gram bag read the first %d tokens of %d text(s) longer than that (dataset.ngram_cap; logged as "
+                 "ngram_texts_cut)", data.ngram_cap, data.texts_cut)
     log.info(
         "%s: val_accuracy=%.4f test_accuracy=%.4f epochs=%d train_time=%.1fs params=%d run_id=%s%s%s",
         run_name, final["final_val_accuracy"], final["test_accuracy"], final["epochs_run"], final["train_time_s"],
@@ -181,23 +186,39 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
             "pruned_at_epoch": float(pruned_at or 0), "run_id": run_id}
 
 
-def fit_and_score(model, data, trainer: DictConfig, seed: int, callbacks: list, buckets, monitor: str | None, timings: dict):
-    """Fit, then score validation (the fit's own last or restored epoch) and test. Knows nothing of MLflow or
-    Optuna: they come in as callbacks. Returns (Fitted, the final metrics)."""
-    from textsweep.pipeline.fit import evaluate_model, fit_model
+def linear_bag(cfg) -> dict | None:
+    """The n-gram bag block when the model is the linear bag alone (fitted by pipeline/linear.py), else None."""
+    from textsweep.pipeline.model import is_linear_bag
 
-    fitted = fit_model(model, data, trainer, callbacks, buckets, seed, monitor)
+    blocks = OmegaConf.to_container(cfg.model.blocks, resolve=True)
+    return blocks[0] if is_linear_bag(blocks) else None
+
+
+def fit_and_score(model, data, trainer: DictConfig, seed: int, callbacks: list, buckets, monitor: str | None, timings: dict,
+                  linear: dict | None = None):
+    """Fit (Keras, or the linear solver for the n-gram bag alone: `linear` is its block), then score validation
+    (the fit's own last or restored epoch) and test: loss, accuracy and macro-F1. Knows nothing of MLflow or
+    Optuna: they come in as callbacks. Returns (Fitted, the final metrics)."""
+    from textsweep.pipeline.fit import fit_model, predict_split, split_scores
+
+    if linear is not None:
+        from textsweep.pipeline.linear import fit_linear
+
+        fitted = fit_linear(model, data, linear.get("C"), callbacks)
+    else:
+        fitted = fit_model(model, data, trainer, callbacks, buckets, seed, monitor)
     started = time.perf_counter()
     batch = max(trainer.batch_size, 256)
-    # fit() scored the weights the model holds (the last epoch's, or the restored best epoch's) on the
-    # validation split already: no second pass
-    val_loss, val_accuracy = fitted.validation_scores() or evaluate_model(model, data.x_val, data.y_val, batch, buckets)
-    test_loss, test_accuracy = evaluate_model(model, data.x_test, data.y_test, batch, buckets)
+    val = split_scores(predict_split(model, data.x_val, data.full_val, batch, buckets), data.y_val)
+    test = split_scores(predict_split(model, data.x_test, data.full_test, batch, buckets), data.y_test)
+    # fit() scored the weights the model holds (the last epoch's, or the restored best epoch's) on the validation
+    # split already; the pass above adds macro-F1, and stands in when fit did not validate
+    val_loss, val_accuracy = fitted.validation_scores() or (val["loss"], val["accuracy"])
     final = {
-        "final_val_accuracy": val_accuracy, "final_val_loss": val_loss,
+        "final_val_accuracy": val_accuracy, "final_val_loss": val_loss, "val_macro_f1": val["macro_f1"],
         "best_val_accuracy": max(fitted.history.get("val_accuracy", [val_accuracy])),
-        "test_accuracy": test_accuracy, "test_loss": test_loss,
-        "train_time_s": fitted.seconds, "epochs_run": fitted.epochs_run,
+        "test_accuracy": test["accuracy"], "test_loss": test["loss"], "test_macro_f1": test["macro_f1"],
+        "train_time_s": fitted.seconds, "epochs_run": fitted.epochs_run, **fitted.chosen,
     }
     if fitted.restored_epoch is not None:
         final["best_epoch"] = fitted.restored_epoch + 1

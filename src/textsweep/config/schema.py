@@ -28,7 +28,10 @@ class DatasetConfig:
     drop_empty: bool = False  # skip rows with an empty text or label instead of failing
     # vectorisation (the tutorials' Tokenizer + pad_sequences semantics)
     max_tokens: int = 5000  # vocabulary size, padding and out-of-vocabulary ids included
-    maxlen: int = 500
+    maxlen: int = 500  # the neural branch's sequence length (the last maxlen tokens, with truncating=pre)
+    # The n-gram bag (the baseline, model.wide) reads the whole text, up to this many tokens (a memory bound);
+    # null = twice the 99th percentile of the training lengths, at least 64. Logged with how many texts it cut.
+    ngram_cap: Optional[int] = None
     padding: str = "pre"
     truncating: str = "pre"
     lowercase: bool = True

@@ -71,11 +71,6 @@ def validate_config(cfg: DictConfig, in_sweep: bool = False) -> list[str]:
     if not uses_embedding and cfg.model.wide:
         raise ConfigError(f"model.wide={cfg.model.wide} adds an n-gram bag beside a neural model; the preset "
                           f"'{cfg.model.name}' is one already: drop model.wide")
-    if cfg.model.wide and cfg.dataset.maxlen < 2:
-        raise ConfigError(f"model.wide needs texts of at least 2 tokens for its bigrams: raise dataset.maxlen={cfg.dataset.maxlen}")
-    if not uses_embedding and cfg.dataset.maxlen < (cfg.model.ngrams or 1):
-        raise ConfigError(f"dataset.maxlen={cfg.dataset.maxlen} is shorter than model.ngrams={cfg.model.ngrams}: the n-gram "
-                          f"baseline needs texts of at least {cfg.model.ngrams} tokens; raise dataset.maxlen")
     _validate_trainer(cfg.trainer)
     return not_applicable
 
@@ -105,6 +100,8 @@ def unused_knobs(model: DictConfig) -> list[str]:
 def _validate_dataset(d: DictConfig) -> None:
     _at_least("dataset.max_tokens", d.max_tokens, 3)
     _at_least("dataset.maxlen", d.maxlen, 1)
+    if d.ngram_cap is not None:
+        _at_least("dataset.ngram_cap", d.ngram_cap, 1)
     _choice("dataset.padding", d.padding, ("pre", "post"))
     _choice("dataset.truncating", d.truncating, ("pre", "post"))
     _fraction("dataset.test_split", d.test_split, 0.2)
