@@ -242,49 +242,18 @@ class TextsweepApp(AnyApp):
 
         before = len(study.trials)
         if self.settings.enqueue_baseline and self.created:  # once, by the one worker that created the study
-            baseline = self._composed_values(space)
+            baseline = composed_values(self.config, space)
             # a grid cell must name every parameter: a partial anchor would stop Optuna's GridSampler
             complete = len(baseline) == len(space.distributions)
             if baseline and (complete or not isinstance(study.sampler, optuna.samplers.GridSampler)):
                 study.enqueue_trial(baseline, skip_if_exists=True)
         self.tracker = SweepTracker(self.config, self.name)
-        self.tracker.start(self._run_params(space), self._run_note())
+        self.tracker.start(*parent_run_record(self.settings, self.name, self.url, self.objectives, self.directions, space))
         self.tracker.close_runs_of_dead_trials(study)
         if self.settings.baseline:
             train_baseline_once(study, space.fixed, self.objective, self.launch, self.context(), self.tracker)
         log.info("study %s in %s: %d trial(s) so far; running %d more", self.name, _mask(self.url), before,
                  self.settings.n_trials)
-
-    def _composed_values(self, space) -> dict:
-        """The composed config's own values for the searched keys: the tutorial's settings anchor the sweep."""
-        choices = OmegaConf.select(self.config, "hydra.runtime.choices") or {}
-        params = {}
-        for key, dist in space.distributions.items():
-            value = choices.get(key) if key in choices else OmegaConf.select(self.config, key, default=None)
-            if value is None or isinstance(value, DictConfig):
-                continue
-            if _within(dist, value):
-                params[key] = value
-        return params
-
-    def _run_params(self, space) -> dict:
-        from textsweep.sweeping.study import sampler_target
-
-        s = self.settings
-        return {"sweep.direction": ",".join(self.directions), "sweep.objective": ",".join(self.objectives),
-                "sweep.n_trials": s.n_trials, "sweep.n_jobs": s.n_jobs, "sweep.storage": _mask(self.url),
-                "sweep.sampler": sampler_target(s.sampler),
-                **{f"sweep.sampler.{k}": v for k, v in getattr(s.sampler, "keywords", {}).items()},
-                **{f"sweep.pruner.{k}": v for k, v in s.pruner_spec.items()},
-                **{f"sweep.space.{k}": repr(d) for k, d in space.distributions.items()},
-                **({"sweep.fixed": " ".join(space.fixed)} if space.fixed else {})}
-
-    def _run_note(self) -> str:
-        from textsweep.sweeping.study import sampler_target
-
-        s = self.settings
-        return (f"Optuna study {self.name}: {s.n_trials} trial(s), sampler {sampler_target(s.sampler).rsplit('.', 1)[-1]}, "
-                f"pruner {s.pruner_spec['_target_'].rsplit('.', 1)[-1]}")
 
     def context(self) -> list[str]:
         """What tells a job it belongs to this sweep: the study, the parent run, the objective."""
@@ -371,6 +340,36 @@ class TextsweepApp(AnyApp):
 
     def report_error(self, error) -> None:
         raise Escalated(error) from None  # printed once by textsweep.cli, past Hydra's handlers
+
+
+def composed_values(config, space) -> dict:
+    """The composed config's own values for the searched keys: the tutorial's settings anchor the sweep."""
+    choices = OmegaConf.select(config, "hydra.runtime.choices") or {}
+    params = {}
+    for key, dist in space.distributions.items():
+        value = choices.get(key) if key in choices else OmegaConf.select(config, key, default=None)
+        if value is None or isinstance(value, DictConfig):
+            continue
+        if _within(dist, value):
+            params[key] = value
+    return params
+
+
+def parent_run_record(settings: SweepSettings, name: str, url: str, objectives: list, directions: list, space):
+    """The parent run's params (the sweep's settings and space) and its note, as plain values."""
+    from textsweep.sweeping.study import sampler_target
+
+    s = settings
+    params = {"sweep.direction": ",".join(directions), "sweep.objective": ",".join(objectives),
+              "sweep.n_trials": s.n_trials, "sweep.n_jobs": s.n_jobs, "sweep.storage": _mask(url),
+              "sweep.sampler": sampler_target(s.sampler),
+              **{f"sweep.sampler.{k}": v for k, v in getattr(s.sampler, "keywords", {}).items()},
+              **{f"sweep.pruner.{k}": v for k, v in s.pruner_spec.items()},
+              **{f"sweep.space.{k}": repr(d) for k, d in space.distributions.items()},
+              **({"sweep.fixed": " ".join(space.fixed)} if space.fixed else {})}
+    note = (f"Optuna study {name}: {s.n_trials} trial(s), sampler {sampler_target(s.sampler).rsplit('.', 1)[-1]}, "
+            f"pruner {s.pruner_spec['_target_'].rsplit('.', 1)[-1]}")
+    return params, note
 
 
 def _within(dist, value) -> bool:
