@@ -122,3 +122,9 @@ def masked_streams():
         yield
     finally:
         sys.stdout, sys.stderr = saved
+
+
+def unmasked(stream):
+    """The stream under a masking one: for a command's data output (predict's rows, explain's words), which
+    is the user's own text and must come out as it went in ("my password=... film" is a review, not a log)."""
+    return getattr(stream, "_stream", stream) if isinstance(stream, _MaskingStream) else stream
