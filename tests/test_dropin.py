@@ -139,36 +139,71 @@ def test_multi_objective_front_has_no_dominated_solution(tmp_path):
             assert not dominates
 
 
-def test_custom_search_space_adds_a_constrained_parameter(tmp_path):
-    app = SPHERE.replace("if __name__", """def configure(cfg, trial):
-        x = trial.params["x"]
-        trial.suggest_float("z", x - cfg.max_z_difference_from_x, x + cfg.max_z_difference_from_x)
-        trial.suggest_float("+w", 0.0, 1.0)
-
-    if __name__""")
+def test_a_foreign_sweep_leaves_nothing_of_textsweep_and_names_each_difference_in_one_line(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
     config = """
         defaults:
           - override hydra/sweeper: optuna
-          - override hydra/sweeper/sampler: random
+          - override hydra/sweeper/sampler: motpe
         hydra:
           sweeper:
-            sampler:
-              seed: 123
             direction: minimize
-            n_trials: 8
+            study_name: plain
+            n_trials: 3
             params:
-              x: range(-5.5, 5.5, 0.5)
-              y: choice(-5, 0, 5)
-            custom_search_space: .custom-search-space-objective.configure
+              x: range(-2, 2, step=1)
+              y: choice(0, 1)
         x: 1
         y: 1
-        z: 100
-        max_z_difference_from_x: 0.3
+    """
+    ran = run_app(tmp_path, SPHERE, config, f"hydra.sweeper.storage={storage}")
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    out = ran.stdout + ran.stderr
+    assert "sampler: TPESampler" in out and "PerTrialSeed" not in out  # the sampler by its own class
+    assert out.count("hydra/sweeper/sampler=motpe runs Optuna's TPESampler") == 1
+    assert out.count("range() stops are not points of the search space here") == 1 and "x=range(-2, 2, step=1)" in out
+    study = optuna.load_study(study_name="plain", storage=storage)
+    assert not [k for k in study.user_attrs if "textsweep" in k]
+    assert not [k for t in study.trials for k in t.user_attrs]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".lock") == []  # no lock beside the store
+    for hydra_yaml in (tmp_path / "sweep").glob("*/.hydra/hydra.yaml"):
+        assert "TEXTSWEEP" not in hydra_yaml.read_text()  # no env_set: the app asked for no pruning
+
+
+@pytest.mark.parametrize("returned, directions, message", [
+    ("None", "minimize", "Return value must be float-castable. Got 'None'."),
+    ("'abc'", "minimize", "Return value must be float-castable. Got 'abc'."),
+    ("float('nan')", "minimize", "Return value must be finite. Got 'nan'."),
+    ("[1.0]", "[minimize, minimize]", "The number of the values and the number of the objectives are mismatched. "
+                                      "Expect 2, but actually 1."),
+])
+def test_a_value_the_study_cannot_take_fails_its_trial_in_one_line(tmp_path, returned, directions, message):
+    app = f"""
+        import hydra
+
+        @hydra.main(version_base=None, config_path=".", config_name="config")
+        def bad(cfg):
+            return {returned}
+
+        if __name__ == "__main__":
+            bad()
+    """
+    config = f"""
+        defaults:
+          - override hydra/sweeper: optuna
+        hydra:
+          sweeper:
+            direction: {directions}
+            n_trials: 2
+            max_failure_rate: 1.0
+            params:
+              x: choice(0, 1)
+        x: 0
     """
     ran = run_app(tmp_path, app, config)
-    assert ran.returncode == 0, ran.stderr[-3000:]
-    best = results_of(tmp_path)["best_params"]
-    assert abs(best["x"] - best["z"]) <= 0.3 and 0 <= best["+w"] <= 1
+    out = ran.stdout + ran.stderr
+    assert ran.returncode != 0 and out.count(f"Failed experiment: {message}") == 2, out[-3000:]
+    assert "textsweep: error: no trial of study" in ran.stderr and "Traceback" not in ran.stderr
 
 
 @pytest.mark.parametrize("max_failure_rate", [0.5, 1.0])
@@ -297,8 +332,12 @@ def test_textsweep_multi_objective_sweep_shows_its_pareto_front(cli, home, clien
 
 @pytest.mark.slow
 def test_textsweep_sweep_stops_when_its_first_trials_fail_the_same_way(cli, home, client):
+    # a data error that only reading the file finds (one class); a missing file stops the sweep before any trial
+    from conftest import write_csv
+
+    one_class = write_csv(home / "one_class.csv", [(f"a film number {i}", "positive") for i in range(20)], header=("text", "label"))
     ran = cli("train", "-m", "hydra/sweeper=optuna", "hydra.sweeper.study_name=broken", "hydra.sweeper.n_trials=6",
-              "hydra.sweeper.baseline=false", "dataset=csv", "dataset.path=missing.csv", "model.units=int(interval(2, 16))",
+              "hydra.sweeper.baseline=false", "dataset=csv", f"dataset.path={one_class}", "model.units=int(interval(2, 16))",
               *TINY)
     assert ran.returncode == 1 and "the first 3 trials failed with the same error" in ran.stderr, ran.stderr[-3000:]
     trials = optuna.load_study(study_name="broken", storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}").trials

@@ -15,6 +15,7 @@ import mlflow
 import optuna
 import pytest
 
+import processes
 from conftest import TINY, free_port, user_env, write_csv, review_rows
 
 
@@ -64,8 +65,11 @@ def test_an_error_is_printed_once_as_one_line(cli, home):
 
 @pytest.mark.slow
 def test_every_trial_failing_exits_1_with_one_error_line(cli, home):
-    # a data error in every trial: the run failed (1), not the command line (2); the trials' own failures are warnings
-    result = cli("sweep", "quickstart", "--n-trials", "1", *TINY, "dataset=csv", f"dataset.path={home / 'absent.csv'}",
+    # a data error that only reading the file finds (one class), in every trial: the run failed (1), not the command
+    # line (2); the trials' own failures are warnings. (A missing file is a configuration error, found before any
+    # trial: test_sweep.py::test_a_config_error_stops_a_sweep_before_any_trial_and_leaves_the_study_as_it_was.)
+    one_class = write_csv(home / "one_class.csv", [(f"a film number {i}", "positive") for i in range(20)], header=("text", "label"))
+    result = cli("sweep", "quickstart", "--n-trials", "1", *TINY, "dataset=csv", f"dataset.path={one_class}",
                  "hydra.sweeper.baseline=false", timeout=180)
     assert result.returncode == 1, result.stderr[-2000:]
     [line] = _error_lines(result.stderr)
@@ -129,7 +133,7 @@ def test_compare_shows_a_sweeps_best_trial_in_a_table_that_fits_120_columns(home
 
 def test_read_only_commands_create_no_store_and_name_the_path(cli, home):
     status = cli("sweep", "status", "quickstart", timeout=60)
-    assert status.returncode == 0 and "no trials yet" in status.stdout and str(home / "mlruns" / "optuna.db") in status.stdout
+    assert status.returncode == 2 and status.stderr.count("\n") == 1 and str(home / "mlruns" / "optuna.db") in status.stderr
     promote = cli("promote", "quickstart", "--name", "m", timeout=60)
     assert promote.returncode == 2 and str(home / "mlruns" / "mlflow.db") in promote.stderr
     predict = cli("predict", "models:/m@champion", "a film", timeout=60)
@@ -150,6 +154,9 @@ def test_help_has_no_gaps(cli):
         bare = [line for line, after in zip(lines, lines[1:]) if line.startswith(("  --", "  model_uri", "  texts", "  target"))
                 and len(line.split()) <= 2 and not (after.startswith("      ") and not after.strip().startswith("-"))]
         assert not bare, (command, bare)
+    for command in ("ui", "dashboard"):  # the description is its docstring's first paragraph, not a line cut mid-sentence
+        described = " ".join(cli(command, "--help", timeout=30).stdout.split("\n\n")[1].split())
+        assert described.endswith("."), (command, described)
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +216,7 @@ def test_sweep_status_is_a_trials_table_for_any_study(cli, home):
     assert [r["number"] for r in records] == [0, 1] and all(r["state"] == "complete" and r["epochs"] == 2 for r in records)
     assert {"model.units", "value", "duration_s"} <= set(records[0])
     table = cli("sweep", "status", "adhoc", timeout=60).stdout
-    assert "best value = 0.9000 (trial 1)" in table and "number" in table
+    assert "selected trial #1: value 0.9000 (one run)" in table and "no baseline for this study" in table and "number" in table
     rows = list(csv.DictReader(io.StringIO(cli("sweep", "status", "adhoc", "--format", "csv", timeout=60).stdout)))
     assert len(rows) == 2
 
@@ -231,16 +238,12 @@ def test_ui_fails_fast_in_one_line_on_a_taken_or_invalid_port(cli, home):
 def test_ui_prints_the_runs_address_at_once_and_warns_for_a_network_host(home):
     exp = _store(home).create_experiment("quickstart")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "textsweep", "ui", "--port", str(port), "--host", "0.0.0.0"], cwd=home,
-                            env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
+    with processes.running([sys.executable, "-m", "textsweep", "ui", "--port", str(port), "--host", "0.0.0.0"], cwd=home,
+                          env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
         line = proc.stdout.readline()  # before the server answers (it takes tens of seconds to start)
         assert f"http://127.0.0.1:{port}/#/experiments" in line
         warning = proc.stderr.readline()
         assert warning.startswith("textsweep: warning: --host 0.0.0.0")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     assert exp
 
 
@@ -306,7 +309,6 @@ def _drain(fd: int, chunks: list) -> None:
 
 @pytest.mark.slow
 def test_dashboard_serves_the_study_and_stops_with_its_server(cli, home):
-    import time
     import urllib.request
 
     pytest.importorskip("optuna_dashboard")
@@ -315,19 +317,21 @@ def test_dashboard_serves_the_study_and_stops_with_its_server(cli, home):
     (home / "mlruns").mkdir()
     optuna.create_study(study_name="adhoc", storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "textsweep", "dashboard", "--port", str(port)], cwd=home,
-                            env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = processes.spawn([sys.executable, "-m", "textsweep", "dashboard", "--port", str(port)], cwd=home,
+                          env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert f"http://127.0.0.1:{port}" in proc.stdout.readline()
-        deadline, body = time.monotonic() + 60, ""
-        while time.monotonic() < deadline and not body:
+
+        def studies() -> str:
             try:
-                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2).read().decode()
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2).read().decode()
             except OSError:
-                time.sleep(0.5)
-        assert '"adhoc"' in body
+                return ""
+
+        assert '"adhoc"' in processes.wait_until(studies, "optuna-dashboard answering /api/studies", proc, ceiling=60)
+        proc.terminate()  # textsweep dashboard itself, as a user's kill: it must end its server's whole group
+        assert proc.wait(timeout=processes.patience(30)) == 0
     finally:
-        proc.terminate()
-        assert proc.wait(timeout=30) == 0
+        processes.stop(proc)
     with pytest.raises(OSError):  # the server went with it
         urllib.request.urlopen(f"http://127.0.0.1:{port}/api/studies", timeout=2)

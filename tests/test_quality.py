@@ -14,40 +14,6 @@ from textsweep.config.validate import validate_config
 TINY = tiny(epochs=2, log_model=False)
 
 
-def test_ngram_bag_is_exactly_scikit_learns_tfidf_of_uni_and_bigrams():
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    from textsweep.pipeline.ngrams import NgramBag
-
-    x = np.array([[0, 0, 3, 4, 3, 4, 5], [0, 2, 3, 3, 3, 6, 7], [0, 0, 0, 0, 0, 8, 9]], dtype=np.int32)
-    vocab, buckets = 10, 1000
-    layer = NgramBag.fitted(x, vocab, units=vocab + buckets, ngrams=2, buckets=buckets)
-    layer.kernel.assign(np.eye(vocab + buckets, dtype="float32"))  # read the feature vector itself
-    ours = np.asarray(layer(x))
-    docs = [" ".join(f"w{i}" for i in row if i > 0) for row in x]
-    theirs = TfidfVectorizer(ngram_range=(1, 2), token_pattern=r"\S+").fit_transform(docs).toarray()
-    for a, b in zip(ours, theirs):  # same values per text (feature order differs: ids vs alphabetical)
-        np.testing.assert_allclose(np.sort(a[a > 0]), np.sort(b[b > 0]), rtol=1e-5)
-
-
-@pytest.mark.slow
-def test_baseline_trains_on_the_runs_data_logs_like_any_run_and_reads_raw_text(compose, client):
-    import mlflow
-
-    from textsweep.train import run_training
-
-    cfg = compose("baseline=true", "model.units=64", "trainer.epochs=3", "experiment_name=base", "tracking.explain_examples=0")
-    result = run_training(cfg)
-    [run] = runs_of(client, "base")
-    assert run.data.tags["textsweep.role"] == "baseline"
-    assert run.data.params["model.name"] == "bag_of_ngrams"
-    assert run.data.params["model.units"] == "8"  # the preset's own: the config's model.* does not leak in
-    assert result["final_val_accuracy"] > 0.6  # bigrams see "not good": the synthetic task is partly learnable
-    predictions = mlflow.pyfunc.load_model(run.data.tags["textsweep.model_uri"]).predict(["a wonderful film", "awful"])
-    assert list(predictions.columns) == ["negative", "positive"]
-    np.testing.assert_allclose(predictions.sum(axis=1), 1.0, rtol=1e-5)
-
-
 def test_rnn_block_builds_each_cell_direction_and_reduction(compose):
     import keras
 
@@ -150,9 +116,15 @@ def test_wide_and_deep_joins_an_ngram_bag_to_the_blocks_and_serves_raw_text(comp
         validate_config(compose("model=cnn_maxpool", "model.wide=-1"))
 
 
-def test_baseline_needs_texts_as_long_as_its_ngrams(compose):
-    with pytest.raises(ConfigError, match="dataset.maxlen=1 is shorter than model.ngrams=2"):
-        validate_config(compose("model=bag_of_ngrams", "dataset.maxlen=1"))
+def test_the_linear_bag_stands_alone_and_its_c_is_positive(compose):
+    validate_config(compose("model=bag_of_ngrams", "dataset.maxlen=1"))  # the bag reads whole texts, not maxlen
+    from textsweep.config.blocks import check_blocks
+
+    with pytest.raises(ConfigError, match=r"ngram_bag\) without units is the linear model and stands alone"):
+        check_blocks([{"type": "ngram_bag"}, {"type": "dense", "units": 4}], maxlen=10)
+    with pytest.raises(ConfigError, match=r"C=0 must be a number > 0"):
+        check_blocks([{"type": "ngram_bag", "C": 0}], maxlen=10)
+    check_blocks([{"type": "ngram_bag", "units": 8}, {"type": "dense", "units": 4}], maxlen=10)  # a trained projection
 
 
 @pytest.mark.slow
@@ -164,10 +136,11 @@ def test_sweep_over_presets_trains_the_baseline_once_logs_knobs_na_and_confirms_
     assert first.returncode == 0, first.stderr[-3000:]
     runs = runs_of(client, "presets")
     roles = [r.data.tags.get("textsweep.role") for r in runs]
-    assert roles.count("baseline") == 1 and roles.count("confirmation") == 1
+    # the winner's re-training, and the baseline's with the same seed (the verdict compares like with like)
+    assert roles.count("baseline") == 1 and roles.count("confirmation") == 2
     for run in [r for r in runs if r.data.tags.get("textsweep.role") != "sweep"]:  # the jobs, not the parent run:
         # the n-gram bag has no time steps to bucket; every network does, in a sweep
-        assert ("textsweep.bucket_lengths" in run.data.tags) == (run.data.tags.get("textsweep.role") != "baseline")
+        assert ("textsweep.bucket_lengths" in run.data.tags) == (run.data.tags.get("textsweep.variant") != "bag_of_ngrams")
     trials = [r for r in runs if "optuna.trial" in r.data.tags]
     assert len(trials) == 3
     for run in trials:
@@ -179,11 +152,14 @@ def test_sweep_over_presets_trains_the_baseline_once_logs_knobs_na_and_confirms_
     confirmed = json.loads(study.user_attrs["textsweep.confirmation"])
     [candidate] = confirmed["candidates"]
     assert candidate["n"] == 2 and len(candidate["values"]) == 2
-    confirm_run = next(r for r in runs if r.data.tags.get("textsweep.role") == "confirmation")
+    assert len(confirmed["baseline"]["values"]) == 2 and len(confirmed["baseline"]["tests"]) == 2
+    confirm_of = sorted(r.data.tags["textsweep.confirm_of"] for r in runs if r.data.tags.get("textsweep.role") == "confirmation")
+    assert confirm_of == sorted([str(candidate["trial"]), "baseline"])
+    confirm_run = next(r for r in runs if r.data.tags.get("textsweep.confirm_of") == str(candidate["trial"]))
     assert confirm_run.data.params["dataset.split_seed"] == "42" and confirm_run.data.params["seed"] != "42"
     winner = client.get_run(candidate["run_id"])
     assert winner.data.metrics["confirmed_val_mean"] == pytest.approx(candidate["mean"])
-    assert "best trial #" in first.stdout and "linear baseline" in first.stdout
+    assert "selected trial #" in first.stdout and "linear baseline: val_accuracy" in first.stdout
     # compare shows the baseline trained on the same data beside whatever the filter selects
     shown = cli("compare", "--experiment", "presets", "--filter", "tags.`optuna.trial` = '0'", "--format", "json", "--no-log")
     assert shown.returncode == 0, shown.stderr[-2000:]
@@ -234,3 +210,32 @@ def test_promote_prefers_confirmed_means_keeps_the_baseline_in_the_running_and_s
     assert best_run(client, "rule").info.run_id == steady
     baseline = run("baseline", 0.845, role="baseline")
     assert best_run(client, "rule").info.run_id == baseline  # the baseline's own score beats the best confirmed mean
+
+
+@pytest.mark.parametrize("epochs, pruned_at", [(2, None), (3, 2)])
+def test_a_trial_that_reached_its_last_epoch_completes_instead_of_being_pruned_there(tmp_path, epochs, pruned_at):
+    # Successive halving's rungs sit at 0-based steps 1, 3, 9 (epochs 2, 4, 10): with a budget of 10 epochs the
+    # third falls on the last epoch, where pruning saves nothing and throws away a finished trial. The last epoch
+    # is reported (the rung records it for later trials) but not pruned; an earlier rung still prunes. Here the
+    # first rung (epoch 2) is the last epoch of a 2-epoch budget, and an earlier one of a 3-epoch budget.
+    import keras
+
+    from textsweep.sweeping.keras_pruning import OptunaPruning
+    from textsweep.sweeping.study import PRUNER_ATTR, ReopenedTrial
+
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    study = optuna.create_study(study_name="last", storage=storage, direction="maximize")
+    study.set_user_attr(PRUNER_ATTR, json.dumps({"_target_": "optuna.pruners.SuccessiveHalvingPruner", "min_resource": 1,
+                                                 "reduction_factor": 3}))
+    for _ in range(3):  # a history that ranks any weak trial below the top third at the first rung
+        study.add_trial(optuna.create_trial(value=0.99, intermediate_values={s: 0.99 for s in range(4)},
+                                            system_attrs={"completed_rung_0": 0.99}))
+    number = study.ask().number
+    hook = OptunaPruning(ReopenedTrial(storage, "last", number), "val_accuracy", "max", epochs=epochs)
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy", metrics=["accuracy"])
+    x, y = np.zeros((8, 1)), np.array([0, 1] * 4)  # no feature to learn from: val_accuracy 0.5 at every epoch
+    fitted = model.fit(x, y, validation_data=(x, y), epochs=epochs, callbacks=[hook], verbose=0)
+    assert hook.pruned_at == pruned_at and len(fitted.history["val_accuracy"]) == (pruned_at or epochs)
+    trial = optuna.load_study(study_name="last", storage=storage).trials[number]
+    assert max(trial.intermediate_values) == 1 and trial.system_attrs.get("completed_rung_0") == 0.5  # reported, recorded

@@ -10,6 +10,7 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
+import processes
 from conftest import runs_of, signal_mid_training, study_with_strong_history, tiny, user_env
 from textsweep.errors import ConfigError
 from textsweep.sweeping.search_space import parse_search_space
@@ -177,9 +178,13 @@ def test_a_killed_trial_is_detected_by_heartbeat_and_retried(home, client):
 @pytest.mark.slow
 def test_two_concurrent_sweep_processes_record_every_trial_once(home, client):
     args = [sys.executable, "-m", "textsweep", "sweep", "quickstart", "--n-trials", "3", *TINY]
-    procs = [subprocess.Popen(args, cwd=home, env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    procs = [processes.spawn(args, cwd=home, env=user_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(2)]
-    outputs = [p.communicate(timeout=400) for p in procs]
+    try:
+        outputs = [p.communicate(timeout=processes.patience(400)) for p in procs]
+    finally:
+        for p in procs:
+            processes.stop(p)
     for p, (_, err) in zip(procs, outputs):
         assert p.returncode == 0, err[-3000:]
     trials = study_of(home, "quickstart").trials
@@ -196,8 +201,11 @@ def test_sweep_command_status_and_errors(cli, home):
     assert "trial 2/2 done: best val_accuracy=" in ran.stdout + ran.stderr
     status = cli("sweep", "status", "quickstart")
     assert status.returncode == 0, status.stderr[-3000:]
-    assert "study quickstart (2 trials): complete" in status.stdout and "best val_accuracy = " in status.stdout
-    assert "MLflow run of the best trial:" in status.stdout
+    assert "study quickstart (2 trials): complete" in status.stdout and "selected trial #" in status.stdout
+    assert "linear baseline: val_accuracy 0." in status.stdout and "(mean of the same 2 seeds)" in status.stdout
+    verdict = [line for line in status.stdout.splitlines() if line.startswith(("selected", "linear", "the "))]
+    assert verdict and all(line in ran.stdout for line in verdict)  # the summary printed the same verdict
+    assert "MLflow run of the selected trial:" in status.stdout
     missing = cli("sweep", "nosuch")
     assert missing.returncode == 2 and "no sweep named 'nosuch'" in missing.stderr and "quickstart" in missing.stderr
     bad = cli("sweep", "quickstart", "--n-trials", "0")
@@ -288,3 +296,27 @@ def test_sigterm_stops_a_sweep_cleanly_and_the_next_run_continues(home, client):
     again = subprocess.run([*args, "--n-trials", "1"], cwd=home, env=user_env(home), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     assert [t.state.name for t in study_of(home, "quickstart").trials] == ["FAIL", "COMPLETE"]
+
+
+@pytest.mark.slow
+def test_a_config_error_stops_a_sweep_before_any_trial_and_leaves_the_study_as_it_was(cli, home):
+    """The shipped `reviews` sweep without dataset.path, with a wrong column, with a file that is not UTF-8:
+    exit 2 and one line each, before any trial, study change or MLflow run (sweeping/preflight.py)."""
+    from conftest import write_csv
+
+    (home / "mlruns").mkdir()
+    storage = f"sqlite:///{home / 'mlruns' / 'optuna.db'}"
+    study = optuna.create_study(study_name="reviews", storage=storage, direction="maximize")
+    study.add_trial(optuna.create_trial(params={"model.units": 8}, distributions={"model.units": IntDistribution(4, 16)}, value=0.7))
+    csv = write_csv(home / "reviews.csv", [("a fine film", "positive"), ("a dull film", "negative")], header=("text", "label"))
+    latin1 = home / "latin1.csv"
+    latin1.write_bytes("review,sentiment\ncaf\xe9 film,positive\n".encode("latin-1").replace(b"review", b"r\xe9view"))
+    cases = {(): "dataset.path is not set",
+             (f"dataset.path={csv}",): "dataset.text_column='review' is not a column of",
+             (f"dataset.path={latin1}",): "is not UTF-8"}
+    for overrides, message in cases.items():
+        result = cli("sweep", "reviews", *overrides, "--n-trials", "1", timeout=120)
+        assert result.returncode == 2, result.stderr[-2000:]
+        assert result.stderr.strip().splitlines() == [result.stderr.strip()] and message in result.stderr
+    assert len(study_of(home, "reviews").trials) == 1  # no FAIL trial was added
+    assert not (home / "mlruns" / "mlflow.db").exists()  # and no parent run

@@ -17,20 +17,22 @@ import time
 import mlflow
 import pytest
 
+import processes
 from conftest import TINY, free_port, user_env
 from textsweep.config.compose import compose_config
 from textsweep.train import run_training
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Without the background-networking flags Chromium's connections hang on a closed network.
+# No crash reporter: its handler process would outlive the browser (the suite's session check counts it).
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+         "--disable-component-update", "--disable-sync", "--disable-breakpad", "--disable-crash-reporter"]
 
 
 def page_text(url: str, profile, budget_ms: int = 20000) -> tuple[str, str]:
     """(visible text, raw DOM) of a page after its scripts ran."""
-    dom = subprocess.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}",
-                          "--dump-dom", url], capture_output=True, text=True, timeout=120).stdout
+    dom = processes.run([CHROMIUM, *FLAGS, f"--user-data-dir={profile}", f"--virtual-time-budget={budget_ms}",
+                        "--dump-dom", url], timeout=processes.patience(120), end_group=True).stdout
     text = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", dom, flags=re.S)
     return " ".join(re.sub(r"<[^>]+>", " ", text).split()), dom
 
@@ -47,33 +49,27 @@ def ui(tmp_path_factory):
     home = tmp_path_factory.mktemp("ui-home")
     for preset in ("lstm", "cnn_lstm"):
         run_training(compose_config([f"home={home}", *TINY, f"model={preset}", "model.units=8"]))
-    sweep = subprocess.run([sys.executable, "-m", "textsweep", "sweep", "quickstart", "--n-trials", "2", *TINY,
-                            "tracking.log_model=false"], cwd=home, env=user_env(home), capture_output=True, text=True, timeout=300)
+    sweep = processes.run([sys.executable, "-m", "textsweep", "sweep", "quickstart", "--n-trials", "2", *TINY,
+                          "tracking.log_model=false"], cwd=home, env=user_env(home), timeout=processes.patience(300))
     assert sweep.returncode == 0, sweep.stderr[-2000:]
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "textsweep", "ui", "--port", str(port)], cwd=home, env=user_env(home),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    banner = server.stdout.readline()  # printed at once, before the server answers
-    _wait_healthy(f"http://127.0.0.1:{port}", server)
-    yield {"home": home, "url": f"http://127.0.0.1:{port}", "banner": banner, "server": server,
-           "profile": tmp_path_factory.mktemp("chromium-profile"),
-           "client": mlflow.MlflowClient(f"sqlite:///{home / 'mlruns' / 'mlflow.db'}")}
-    if server.poll() is None:
-        server.kill()
+    with processes.running([sys.executable, "-m", "textsweep", "ui", "--port", str(port)], cwd=home, env=user_env(home),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as server:
+        banner = server.stdout.readline()  # printed at once, before the server answers
+        processes.wait_until(lambda: _answers(f"http://127.0.0.1:{port}/health"), "the MLflow UI answering /health", server)
+        yield {"home": home, "url": f"http://127.0.0.1:{port}", "banner": banner, "server": server,
+               "profile": tmp_path_factory.mktemp("chromium-profile"),
+               "client": mlflow.MlflowClient(f"sqlite:///{home / 'mlruns' / 'mlflow.db'}")}
 
 
-def _wait_healthy(url: str, server, timeout: float = 120) -> None:
+def _answers(url: str) -> bool:
     import urllib.request
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert server.poll() is None, server.stderr.read()[-2000:]
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"the MLflow UI did not answer at {url} within {timeout} s")
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def test_the_printed_address_opens_the_experiments_runs_table_not_genai_pages(ui):

@@ -57,8 +57,15 @@ def main(argv: list[str] | None = None) -> int:
     import os
 
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")  # Hydra raises instead of printing: we print one line
-    # MLflow prints "View run ... at: <tracking URL>" for a server store, password included: textsweep prints its
-    # own masked lines instead. Set here, so launcher workers inherit it; read by MLflow at each run's end.
+    from textsweep.quiet import for_textsweep_commands
+
+    for_textsweep_commands()
+    # MLflow's INFO lines ("Creating initial MLflow database tables", alembic's migrations) are not textsweep's
+    # output: its warnings and errors still show. Set in the environment, before MLflow is imported, because MLflow
+    # configures its loggers at import. A user's own MLFLOW_LOGGING_LEVEL wins.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    # MLflow prints "View run ... at: <tracking URL>" for a server store, password included (and in its GenAI view):
+    # textsweep prints its own masked links instead. Forced, so launcher workers inherit it; read at each run's end.
     os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     argv = list(sys.argv[1:] if argv is None else argv)
     from textsweep.config.masking import mask_logs, masked_streams

@@ -1,7 +1,7 @@
 """The exceptions textsweep shows to users: one line that says what is wrong, where, and how to fix it.
 
 They are raised where the problem is found and printed by one owner, `textsweep.cli.main`, as
-`textsweep: error: ...`. The exit code says what kind of problem it was (the README's table):
+`textsweep: error: ...`. The exit code says what kind of problem it was (README, "Errors and exit codes"):
 0 ok, 1 a run or every trial failed, 2 a usage or configuration error, 130 interrupted.
 """
 

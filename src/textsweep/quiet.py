@@ -2,7 +2,9 @@
 absl::InitializeLog()" and "Could not find cuda drivers" straight to file descriptor 2, before
 TF_CPP_MIN_LOG_LEVEL is read, so only muting that descriptor during the import hides them.
 
-Installed by `import textsweep` (cheap: nothing is imported until some module imports TensorFlow).
+Installed by textsweep's own entry points only (`textsweep.cli.main`, the app `textsweep.train`), never by
+importing textsweep: Hydra's plugin scan imports textsweep's sweeper plugin in every Hydra app, whose
+TensorFlow lines are theirs to see. Cheap: nothing is imported until some module imports TensorFlow.
 An import that fails still raises; its exception is shown after the descriptor is restored.
 """
 
@@ -48,3 +50,11 @@ class QuietTensorFlowImport(importlib.abc.MetaPathFinder):
 def install() -> None:
     if "tensorflow" not in sys.modules and not any(isinstance(f, QuietTensorFlowImport) for f in sys.meta_path):
         sys.meta_path.insert(0, QuietTensorFlowImport())
+
+
+def for_textsweep_commands() -> None:
+    """textsweep's commands and app: TensorFlow's C++ start-up chatter (oneDNN notes, missing CUDA on CPU machines)
+    drowns the run's output, and MLflow's telemetry stays off. A user who wants either sets the variable first."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    install()

@@ -12,6 +12,9 @@ import time
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from textsweep.quiet import for_textsweep_commands
+
+for_textsweep_commands()  # textsweep's app, also when a launcher's worker process imports it to run a job
 import textsweep.config.schema  # noqa: F401  (registers the structured config schema)
 from textsweep.config.paths import config_dir
 from textsweep.errors import Escalated, TextsweepError
@@ -49,8 +52,9 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
         cfg.model[knob] = None
     started = time.perf_counter()
     split_seed = cfg.seed if cfg.dataset.split_seed is None else cfg.dataset.split_seed
-    data = load_dataset(cfg.dataset, cfg.trainer, split_seed, RunPaths.of(cfg).dataset_cache)
     ngram_model = is_ngram_model(cfg.model)
+    data = load_dataset(cfg.dataset, cfg.trainer, split_seed, RunPaths.of(cfg).dataset_cache,
+                        whole_texts=ngram_model or bool(cfg.model.wide))
     if ngram_model and not data.vectorizer.reads_text:
         raise ConfigError("the n-gram baseline reads raw text, and this dataset's vocabulary has ids only (dataset=imdb "
                           "without imdb_word_index.json): set dataset.word_index_path, or hydra.sweeper.baseline=false")
@@ -73,10 +77,11 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
     model = build_model(
         blocks, vocab_size=data.vocab_size, embedding_dim=cfg.embedding.dim, trainable_embedding=cfg.embedding.trainable,
         maxlen=None if buckets else cfg.dataset.maxlen, num_classes=data.num_classes, pretrained=pretrained,
-        name=cfg.model.name, mask_zero=cfg.embedding.mask_zero,
-        x_train=data.x_train if ngram_model or cfg.model.wide else None, wide=cfg.model.wide,
+        name=cfg.model.name, mask_zero=cfg.embedding.mask_zero, full_train=data.full_train,
+        full_vocab_size=data.full_vectorizer.size if data.full_vectorizer else 0, wide=cfg.model.wide,
     )
-    compile_model(model, cfg.trainer.optimizer, cfg.trainer.learning_rate, data.num_classes)
+    if linear_bag(cfg) is None:  # the linear bag is fitted by scikit-learn's solver: no Keras optimizer to carry
+        compile_model(model, cfg.trainer.optimizer, cfg.trainer.learning_rate, data.num_classes)
     warn_off_cudnn(blocks)
     timings["time_build_s"] = time.perf_counter() - started
     return track_run(cfg, client, experiment_id, model, data, pretrained, timings, buckets, not_applicable)
@@ -144,7 +149,8 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
                                   parent=cfg.optuna.parent_run_id or os.environ.get(PARENT_ENV), multirun=_is_multirun())
     epoch_logger = MlflowEpochLogger(client, None)
     monitor = early_stopping_monitor(cfg.trainer, cfg.optuna.objective, in_sweep(cfg))
-    pruning = OptunaPruning(trial, cfg.optuna.objective, reported_best(cfg.trainer, cfg.optuna.objective, monitor)) if trial is not None else None
+    pruning = (OptunaPruning(trial, cfg.optuna.objective, reported_best(cfg.trainer, cfg.optuna.objective, monitor), cfg.trainer.epochs)
+               if trial is not None else None)
     try:
         with signals_as_interrupt(), mlflow_run(client, experiment_id, run_name, tags) as run_id:
             epoch_logger.run_id = run_id
@@ -152,8 +158,10 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
                 trial.set_user_attr("mlflow_run_id", run_id)
             counts, params = log_begin(client, run_id, cfg, model, data, pretrained)
             fitted, final = fit_and_score(model, data, cfg.trainer, cfg.seed, [epoch_logger] + ([pruning] if pruning else []),
-                                          buckets, monitor, timings)
+                                          buckets, monitor, timings, linear_bag(cfg))
             pruned_at = pruning.pruned_at if pruning else None
+            if trial is not None:  # beside the value: the verdict shows a selection's test accuracy (sweeping/verdict.py)
+                trial.set_user_attr("test_accuracy", float(final["test_accuracy"]))
             started = time.perf_counter()
             keep_model = model_not_kept(cfg.tracking, cfg.optuna, trial, final) if pruned_at is None and cfg.tracking.log_model else None
             logs_model = pruned_at is None and cfg.tracking.log_model and keep_model is None
@@ -166,6 +174,9 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
     finally:
         if trial is not None:
             trial.close()
+    if data.texts_cut:
+        log.info("the n-gram bag read the first %d tokens of %d text(s) longer than that (dataset.ngram_cap; logged as "
+                 "ngram_texts_cut)", data.ngram_cap, data.texts_cut)
     log.info(
         "%s: val_accuracy=%.4f test_accuracy=%.4f epochs=%d train_time=%.1fs params=%d run_id=%s%s%s",
         run_name, final["final_val_accuracy"], final["test_accuracy"], final["epochs_run"], final["train_time_s"],
@@ -175,23 +186,39 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
             "pruned_at_epoch": float(pruned_at or 0), "run_id": run_id}
 
 
-def fit_and_score(model, data, trainer: DictConfig, seed: int, callbacks: list, buckets, monitor: str | None, timings: dict):
-    """Fit, then score validation (the fit's own last or restored epoch) and test. Knows nothing of MLflow or
-    Optuna: they come in as callbacks. Returns (Fitted, the final metrics)."""
-    from textsweep.pipeline.fit import evaluate_model, fit_model
+def linear_bag(cfg) -> dict | None:
+    """The n-gram bag block when the model is the linear bag alone (fitted by pipeline/linear.py), else None."""
+    from textsweep.pipeline.model import is_linear_bag
 
-    fitted = fit_model(model, data, trainer, callbacks, buckets, seed, monitor)
+    blocks = OmegaConf.to_container(cfg.model.blocks, resolve=True)
+    return blocks[0] if is_linear_bag(blocks) else None
+
+
+def fit_and_score(model, data, trainer: DictConfig, seed: int, callbacks: list, buckets, monitor: str | None, timings: dict,
+                  linear: dict | None = None):
+    """Fit (Keras, or the linear solver for the n-gram bag alone: `linear` is its block), then score validation
+    (the fit's own last or restored epoch) and test: loss, accuracy and macro-F1. Knows nothing of MLflow or
+    Optuna: they come in as callbacks. Returns (Fitted, the final metrics)."""
+    from textsweep.pipeline.fit import fit_model, predict_split, split_scores
+
+    if linear is not None:
+        from textsweep.pipeline.linear import fit_linear
+
+        fitted = fit_linear(model, data, linear.get("C"), callbacks)
+    else:
+        fitted = fit_model(model, data, trainer, callbacks, buckets, seed, monitor)
     started = time.perf_counter()
     batch = max(trainer.batch_size, 256)
-    # fit() scored the weights the model holds (the last epoch's, or the restored best epoch's) on the
-    # validation split already: no second pass
-    val_loss, val_accuracy = fitted.validation_scores() or evaluate_model(model, data.x_val, data.y_val, batch, buckets)
-    test_loss, test_accuracy = evaluate_model(model, data.x_test, data.y_test, batch, buckets)
+    val = split_scores(predict_split(model, data.x_val, data.full_val, batch, buckets), data.y_val)
+    test = split_scores(predict_split(model, data.x_test, data.full_test, batch, buckets), data.y_test)
+    # fit() scored the weights the model holds (the last epoch's, or the restored best epoch's) on the validation
+    # split already; the pass above adds macro-F1, and stands in when fit did not validate
+    val_loss, val_accuracy = fitted.validation_scores() or (val["loss"], val["accuracy"])
     final = {
-        "final_val_accuracy": val_accuracy, "final_val_loss": val_loss,
+        "final_val_accuracy": val_accuracy, "final_val_loss": val_loss, "val_macro_f1": val["macro_f1"],
         "best_val_accuracy": max(fitted.history.get("val_accuracy", [val_accuracy])),
-        "test_accuracy": test_accuracy, "test_loss": test_loss,
-        "train_time_s": fitted.seconds, "epochs_run": fitted.epochs_run,
+        "test_accuracy": test["accuracy"], "test_loss": test["loss"], "test_macro_f1": test["macro_f1"],
+        "train_time_s": fitted.seconds, "epochs_run": fitted.epochs_run, **fitted.chosen,
     }
     if fitted.restored_epoch is not None:
         final["best_epoch"] = fitted.restored_epoch + 1
@@ -217,10 +244,11 @@ def open_trial(cfg):
     if cfg.optuna.trial_number is None:
         return None
     from textsweep.errors import ConfigError
-    from textsweep.sweeping.study import OBJECTIVES, ReopenedTrial
+    from textsweep.sweeping.objectives import PER_EPOCH
+    from textsweep.sweeping.study import ReopenedTrial
 
-    if cfg.optuna.objective not in OBJECTIVES:
-        raise ConfigError(f"optuna.objective={cfg.optuna.objective!r} is not valid: use one of {', '.join(OBJECTIVES)}")
+    if cfg.optuna.objective not in PER_EPOCH:
+        raise ConfigError(f"optuna.objective={cfg.optuna.objective!r} is not valid: use one of {', '.join(PER_EPOCH)}")
     if not (cfg.optuna.storage and cfg.optuna.study_name):
         raise ConfigError("optuna.trial_number is set without optuna.storage and optuna.study_name: the sweeper sets all three")
     return ReopenedTrial(cfg.optuna.storage, cfg.optuna.study_name, cfg.optuna.trial_number, cfg.optuna.heartbeat_interval)

@@ -1,9 +1,4 @@
-"""The sweeper class Hydra discovers: Hydra loads plugins only from modules under hydra_plugins.*, so this
-shell names the class here, and everything it does lives in textsweep.sweeping.sweeper (the module, not the
-class, is imported, so Hydra's plugin scan finds one sweeper)."""
+"""The sweeper's earlier import path (`_target_` in the hydra.yaml of sweeps run before 2026-12-07): the same
+class as optuna_sweeper.OptunaSweeper, so Hydra's scan still finds one sweeper."""
 
-from textsweep.sweeping import sweeper as _sweeper
-
-
-class OptunaSweeper(_sweeper.OptunaSweeper):
-    """`hydra/sweeper=optuna`: textsweep's Optuna sweeper (textsweep.sweeping.sweeper.OptunaSweeper)."""
+from .optuna_sweeper import OptunaSweeper  # noqa: F401

@@ -6,11 +6,11 @@ Arguments here; the rows from textsweep.results.comparison; the table, figure an
 from textsweep.errors import NotFound
 
 
-def render(rows: list, fmt: str, reference: bool) -> str:
+def render(rows: list, fmt: str, reference: bool, width: int | None = None) -> str:
     from textsweep.rendering.tables import render_records
     from textsweep.results.comparison import as_records
 
-    return render_records(as_records(rows, reference), fmt)
+    return render_records(as_records(rows, reference), fmt, width)
 
 
 def main(argv: list[str]) -> int:
@@ -27,7 +27,9 @@ def main(argv: list[str]) -> int:
     p.add_argument("--filter", help="an MLflow filter string, e.g. \"tags.textsweep.dataset = 'csv'\"")
     p.add_argument("--all", action="store_true", help="every run, not only the latest run of each variant and the best trial of each sweep")
     p.add_argument("--format", choices=("table", "md", "csv", "json"), default="table",
-                   help="table (fits 120 columns; default), md (pastes into a README), csv or json (every digit, full run ids)")
+                   help="table (default: numbers rounded, never cut; on a terminal, run ids of 8 characters and short "
+                   "headers), md (pastes into a README), csv or json (every digit, full run ids)")
+    p.add_argument("--wide", action="store_true", help="shorten nothing in the table (as when the output is a file or a pipe)")
     p.add_argument("--reference", choices=("tutorial",), help="add the IMDB tutorial's published accuracies (dataset=imdb)")
     p.add_argument("--out", help="also write comparison.{md,csv,json,png,html} to this folder")
     p.add_argument("--no-log", action="store_true", help="do not log the comparison as an MLflow run")
@@ -36,15 +38,23 @@ def main(argv: list[str]) -> int:
     args = p.parse_args(argv)
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     from textsweep.rendering.comparison import curves_png, html_page
-    from textsweep.results.comparison import build_rows, curve_histories, log_comparison, select_runs
+    from textsweep.results.comparison import build_rows, curve_histories, log_comparison, select_runs, sweep_verdicts
     from textsweep.tracking.readonly import experiment, mlflow_client, where
 
     client, uri = mlflow_client(args.tracking_uri, f"experiment {args.experiment!r}")
-    rows = build_rows(select_runs(client, args.experiment, args.sweep, args.parent, args.filter, args.all, uri), args.reference)
+    runs = select_runs(client, args.experiment, args.sweep, args.parent, args.filter, args.all, uri)
+    rows = build_rows(runs, args.reference)
     if not rows:
         raise NotFound(f"no runs to compare in experiment {args.experiment!r} of {where(uri)} with these filters")
     reference = args.reference is not None
-    print(render(rows, args.format, reference))
+    from textsweep.rendering.tables import table_width
+
+    print(render(rows, args.format, reference, table_width(args.wide)))
+    if args.format == "table":  # each sweep's selection against its baseline: the summary's and `sweep status`'s lines
+        from textsweep.sweeping.verdict import lines
+
+        for found in sweep_verdicts(client, experiment(client, args.experiment, uri).experiment_id, runs):
+            print("\n".join([f"\nsweep {found.study}:"] + [f"  {line}" for line in lines(found)]))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.out) if args.out else Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)

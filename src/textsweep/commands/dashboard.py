@@ -8,22 +8,21 @@ Read-only in spirit: a missing storage is reported, never created. Bound to 127.
 import argparse
 import os
 import shutil
-import signal
-import subprocess
 import sys
 
+from textsweep.commands.server_process import serve
 from textsweep.errors import ConfigError, NotFound, RunFailed
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="textsweep dashboard", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="textsweep dashboard", description=" ".join(__doc__.split("\n\n")[0].split()))  # the first paragraph, whole
     p.add_argument("--port", default="8080", help="the port to serve on (default: 8080)")
     p.add_argument("--host", default="127.0.0.1", help="127.0.0.1 (default) keeps it on this machine")
     p.add_argument("--storage", help="an Optuna storage URL (default: mlruns/optuna.db under $TEXTSWEEP_HOME or here)")
     args = p.parse_args(argv)
     from textsweep.tracking.readonly import optuna_storage_exists, where
     from textsweep.sweeping.study import resolve_storage_url
-    from textsweep.commands.ui import _check_free, _port, _stop, check_host
+    from textsweep.commands.ui import _check_free, _port, check_host
 
     port = _port(args.port)
     check_host(args.host)
@@ -39,18 +38,7 @@ def main(argv: list[str]) -> int:
     _check_free(args.host, port)
     print(f"optuna-dashboard on {where(url)}: http://{args.host}:{port}  (starting; Ctrl-C stops it)", flush=True)
     log_path = paths.mlruns / "dashboard.log"  # the server's request logs, out of the terminal
-    with open(log_path, "ab") as log:
-        server = subprocess.Popen([executable, url, "--host", args.host, "--port", str(port)], stdout=log,
-                                  stderr=subprocess.STDOUT, start_new_session=True)
-    stopping = []
-
-    def stop(*_):
-        stopping.append(True)
-        _stop(server)
-
-    signal.signal(signal.SIGTERM, stop)  # as `textsweep ui`: Ctrl-C or a kill stops the server too
-    signal.signal(signal.SIGINT, stop)
-    code = server.wait()
-    if not stopping and code != 0:
+    code = serve([executable, url, "--host", args.host, "--port", str(port)], log_path)  # as `textsweep ui`
+    if code not in (None, 0):
         raise RunFailed(f"optuna-dashboard exited with code {code} (log: {log_path})")
     return 0

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from textsweep.config.sweep_files import check_sweep_file
-from textsweep.errors import ConfigError
+from textsweep.errors import ConfigError, NotFound
 
 USAGE = """usage: textsweep sweep NAME [--n-trials N] [--timeout SECONDS] [hydra overrides...]
        textsweep sweep status NAME [--format table|md|csv|json] [--storage URL]   (--help for more)
@@ -92,21 +92,25 @@ def run_sweep(name: str, args: list[str]) -> int:
     return 0
 
 
-STATUS_USAGE = """usage: textsweep sweep status NAME [--format table|md|csv|json] [--storage URL] [hydra overrides...]
+STATUS_USAGE = """usage: textsweep sweep status NAME [--format table|md|csv|json] [--wide] [--storage URL] [hydra overrides...]
 
 The trials of a study as a table: number, state, params, value, epochs, duration; then the best trial
 and the last failures. NAME is a shipped sweep (sweeps/NAME.yaml: its storage and study name) or any
 study in the storage (default: mlruns/optuna.db under $TEXTSWEEP_HOME or the current folder).
-Read-only: a missing storage is reported, never created.
+Read-only: a missing storage or study is reported (exit 2), never created.
 
   --format F     table (default), md, csv or json: the trials table only, for scripts
+  --wide         shorten nothing in the table (as when the output is a file or a pipe)
   --storage URL  an Optuna storage URL, e.g. postgresql://host/db (default: the sweep's, else the local one)"""
 
 
-def _status_options(args: list[str]) -> tuple[str, str | None, list[str]]:
-    fmt, storage, rest = "table", None, []
+def _status_options(args: list[str]) -> tuple[str, str | None, list[str], bool]:
+    fmt, storage, rest, wide = "table", None, [], False
     it = iter(args)
     for arg in it:
+        if arg == "--wide":
+            wide = True
+            continue
         for flag in ("--format", "--storage"):
             if arg == flag or arg.startswith(flag + "="):
                 value = arg.split("=", 1)[1] if "=" in arg else next(it, None)
@@ -121,7 +125,7 @@ def _status_options(args: list[str]) -> tuple[str, str | None, list[str]]:
             rest.append(arg)
     if fmt not in STATUS_FORMATS:
         raise ConfigError(f"--format {fmt!r} is not valid: use one of {', '.join(STATUS_FORMATS)}")
-    return fmt, storage, rest
+    return fmt, storage, rest, wide
 
 
 STATUS_FORMATS = ("table", "md", "csv", "json")
@@ -154,53 +158,50 @@ def status(name: str, args: list[str]) -> int:
     from textsweep.tracking.readonly import optuna_storage_exists, where
     from textsweep.sweeping.study import open_storage, quiet_optuna
 
-    fmt, storage, overrides = _status_options(args)
+    fmt, storage, overrides, wide = _status_options(args)
     url, study_name, objective = _where_study(name, storage, overrides)
     hint = f"textsweep sweep {name}" if name in available() else "textsweep sweep NAME, or textsweep train -m ..."
-    if not optuna_storage_exists(url):
-        print(f"study {study_name!r}: no trials yet: no Optuna storage at {where(url)} (run: {hint})")
-        return 0
+    if not optuna_storage_exists(url):  # exit 2, as compare/promote/predict for a missing store
+        raise NotFound(f"study {study_name!r}: no Optuna storage at {where(url)}: run a sweep first ({hint}), or pass --storage")
     quiet_optuna()
     try:
         study = optuna.load_study(study_name=study_name, storage=open_storage(url))
     except KeyError:
         names = [s.study_name for s in optuna.get_all_study_summaries(open_storage(url), include_best_trial=False)]
-        print(f"study {study_name!r}: no trials yet in {where(url)} (run: {hint})"
-              + (f"; its studies: {', '.join(names)}" if names else ""))
-        return 0
+        raise NotFound(f"no study {study_name!r} in {where(url)} (run: {hint})"
+                       + (f"; its studies: {', '.join(names)}" if names else "")) from None
     trials = study.get_trials(deepcopy=False)
     from textsweep.sweeping.report import trial_records
 
     records = trial_records(trials)
-    from textsweep.rendering.tables import render_records
+    from textsweep.rendering.tables import render_records, table_width
 
     if fmt != "table":
         print(render_records(records, fmt))
         return 0
-    counts = {s: sum(t.state.name == s for t in trials) for s in ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")}
+    from textsweep.sweeping.study import trial_counts
+
+    counts = trial_counts(study)
     print(f"study {study_name} ({len(trials)} trials): " + ", ".join(f"{n.lower()} {c}" for n, c in counts.items())
           + f"  [{where(url)}]")
     if records:
-        print(render_records(records, "table"))
+        print(render_records(records, "table", table_width(wide)))
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     from textsweep.sweeping.pareto import front_lines, is_multi_objective
 
     if complete and is_multi_objective(study):
         print("\n".join(front_lines(study)))
     elif complete:
-        best = study.best_trial
-        print(f"best {objective} = {best.value:.4f} (trial {best.number})")
-        for key, value in best.params.items():
-            print(f"  {key} = {value}")
-        from textsweep.config.baseline import gap_line
-        from textsweep.sweeping.steps import baseline_of
+        from textsweep.sweeping import verdict
 
-        baseline = baseline_of(study)
-        line = gap_line(best.value, (baseline or {}).get("value"), objective, study.direction.name == "MAXIMIZE")
-        if line:
-            print(line)
-        if "mlflow_run_id" in best.user_attrs:
-            print(f"MLflow run of the best trial: {best.user_attrs['mlflow_run_id']} (model: runs:/{best.user_attrs['mlflow_run_id']}/model)")
+        found = verdict.of_study(study, objective)
+        print("\n".join(verdict.lines(found)))
+        selected = next(t for t in trials if t.number == found.trial)
+        for key, value in selected.params.items():
+            print(f"  {key} = {value}")
+        if "mlflow_run_id" in selected.user_attrs:
+            run_id = selected.user_attrs["mlflow_run_id"]
+            print(f"MLflow run of the selected trial: {run_id} (model: runs:/{run_id}/model)")
     failed = [t for t in trials if t.state.name == "FAIL"]
     for t in failed[-3:]:
         print(f"failed trial {t.number}: {t.user_attrs.get('fail_reason', '?')}: {t.user_attrs.get('fail_message', '')[:200]}")

@@ -15,18 +15,16 @@ experiment page (its feature flag for the tag is off), so the printed address ca
 
 import argparse
 import os
-import signal
 import socket
-import subprocess
 import sys
 
+from textsweep.commands.server_process import serve
 from textsweep.errors import ConfigError, NotFound, RunFailed
-
-WORKFLOW = "workflowType=machine_learning"
+from textsweep.tracking.links import WORKFLOW
 
 
 def main(argv: list[str]) -> int:
-    p = argparse.ArgumentParser(prog="textsweep ui", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="textsweep ui", description=" ".join(__doc__.split("\n\n")[0].split()))  # the first paragraph, whole
     p.add_argument("--port", default="5000", help="the port to serve on (default: 5000)")
     p.add_argument("--host", default="127.0.0.1", help="127.0.0.1 (default) keeps it on this machine; 0.0.0.0 exposes "
                    "it to the network, where anyone who reaches the port can read and change your runs")
@@ -53,23 +51,11 @@ def main(argv: list[str]) -> int:
     what = f"runs of experiment {experiment[1]!r}" if experiment else "experiments"
     print(f"MLflow UI on {mask_secrets(uri)}: {page}  ({what}; starting, Ctrl-C stops it)", flush=True)
 
-    log_path = (store.parent if store else _home_mlruns()) / "ui.log"
+    log_path = (store.parent if store else _home_mlruns()) / "ui.log"  # the server's ~30 start-up lines
     mlflow_cli = os.path.join(os.path.dirname(sys.executable), "mlflow")
     command = [mlflow_cli, "ui", "--backend-store-uri", uri, "--host", args.host, "--port", str(port)]
-    with open(log_path, "ab") as log:  # the server's ~30 lines of start-up logs, for when something goes wrong
-        server = subprocess.Popen(command, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
-    stopping = []
-
-    def stop(*_):
-        stopping.append(True)
-        _stop(server)
-
-    # Both set explicitly: a process started in the background of a non-interactive shell (cron, CI, nohup)
-    # inherits SIGINT as ignored, and Ctrl-C / kill -INT must still stop the UI.
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    return_code = server.wait()
-    if not stopping and return_code != 0:
+    return_code = serve(command, log_path)  # until Ctrl-C or SIGTERM, which end the server's whole process group
+    if return_code not in (None, 0):
         raise RunFailed(f"the MLflow UI exited with code {return_code}: {_last_line(log_path)} (full log: {log_path})")
     return 0
 
@@ -152,14 +138,3 @@ def _last_line(path) -> str:
         return "no log"
     errors = [line for line in lines if "error" in line.lower()]
     return (errors or lines or ["no log"])[-1][:300]
-
-
-def _stop(server: subprocess.Popen) -> None:
-    try:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(server.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass

@@ -1,4 +1,5 @@
-"""The built-in linear baseline: a TF-IDF bag of uni- and bigrams into one linear layer (model preset bag_of_ngrams).
+"""The built-in linear baseline: logistic regression over a TF-IDF bag of the uni- and bigrams of the whole text, its
+L2 strength chosen on validation (model preset bag_of_ngrams; pipeline/linear.py fits it, docs/baseline.md).
 
 Trained by the same pipeline, on the same split, and logged like any run (tag textsweep.role=baseline),
 so every comparison can say whether a neural model earned its cost. `textsweep train baseline=true` trains
@@ -8,9 +9,6 @@ it on any config's data; a sweep trains it once per study and reports its trials
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 PRESET = "bag_of_ngrams"
-# A linear model over sparse n-gram features converges in a few epochs at Adam 0.01 (RT snippets: the same
-# validation accuracy in 4 epochs as in 10 at Keras's 0.001); the config's own rate suits the neural models.
-LEARNING_RATE = 0.01
 ROLE_TAG = "textsweep.role"
 VALUE_ATTR = "textsweep.baseline"  # study user attribute: {"value", "run_id", "test_accuracy"}
 
@@ -32,7 +30,6 @@ def baseline_config(cfg: DictConfig) -> DictConfig:
                 out.model[key] = None
         out.model.merge_with(preset)
         out.run_name = out.run_name or "baseline"
-        out.trainer.optimizer, out.trainer.learning_rate = "adam", LEARNING_RATE
     return out
 
 

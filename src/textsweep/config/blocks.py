@@ -43,10 +43,12 @@ BLOCKS: dict[str, BlockSpec] = {
     # cell: lstm | gru; bidirectional: true | false; reduce: last | max | avg
     "rnn": _spec(["units", "cell"], ["bidirectional", "reduce", "dropout", "recurrent_dropout", "return_sequences"],
                  keeps_sequence=False),
-    # The linear baseline's input: token ids -> a TF-IDF (or count) weighted bag of uni- and bigrams, projected to
-    # `units` by one linear map (textsweep.pipeline.ngrams). It reads ids, not embeddings, so it comes first, alone or
-    # followed by dropout/dense blocks.
-    "ngram_bag": _spec(["units"], ["ngrams", "weighting", "buckets"], keeps_sequence=False, needs_sequence=False),
+    # The whole text -> a TF-IDF (or count) weighted bag of uni- and bigrams (textsweep.pipeline.ngrams). It reads
+    # the text, not embeddings, so it comes first. Alone and without `units` it is a linear model (logistic
+    # regression over n-grams, the baseline) fitted by scikit-learn's solver with its L2 strength `C` chosen on
+    # validation (null) or given (pipeline/linear.py); with `units` it is projected to that width and trained with
+    # the blocks after it by Keras.
+    "ngram_bag": _spec([], ["units", "ngrams", "weighting", "sublinear_tf", "C"], keeps_sequence=False, needs_sequence=False),
     "dense": _spec(["units"], ["activation"], needs_sequence=False),
     "flatten": _spec(keeps_sequence=False),
 }
@@ -81,6 +83,16 @@ def check_block(block: dict, where: str) -> None:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{where} ({kind}) {name}={value!r} must be an integer >= 1")
     _check_enumerated(kind, params, where)
+    if kind == "ngram_bag":
+        c = params.get("C")
+        if c is not None and (isinstance(c, bool) or not isinstance(c, (int, float)) or not c > 0):
+            raise ConfigError(f"{where} (ngram_bag) C={c!r} must be a number > 0 (the inverse L2 strength), or null to "
+                              "choose it on validation")
+        if params.get("sublinear_tf") not in (None, True, False):
+            raise ConfigError(f"{where} (ngram_bag) sublinear_tf={params['sublinear_tf']!r} must be true or false")
+        if params.get("units") is not None and c is not None:
+            raise ConfigError(f"{where} (ngram_bag) C={c} is the linear fit's L2 strength, and units={params['units']} makes "
+                              "the bag a trained projection (Keras): drop C, or units for the linear model")
     if kind == "bidirectional":
         inner = params["layer"]
         if not isinstance(inner, dict) or inner.get("type") not in {"lstm", "gru", "simple_rnn"}:
@@ -122,7 +134,11 @@ def check_blocks(blocks: list, maxlen: int) -> None:
     if not blocks:
         raise ConfigError("model.blocks is empty: a preset needs at least one block, e.g. [{type: lstm, units: 100}]")
     if any(isinstance(b, dict) and b.get("type") == "ngram_bag" for b in blocks[1:]):
-        raise ConfigError("model.blocks: an ngram_bag block reads token ids, so it must be the first block")
+        raise ConfigError("model.blocks: an ngram_bag block reads the text itself, so it must be the first block")
+    if blocks and isinstance(blocks[0], dict) and blocks[0].get("type") == "ngram_bag" and blocks[0].get("units") is None \
+            and len(blocks) > 1:
+        raise ConfigError("model.blocks[0] (ngram_bag) without units is the linear model and stands alone: give it units "
+                          "(a projection the later blocks train on), or drop the later blocks")
     length, is_sequence = maxlen, True
     for i, block in enumerate(blocks):
         where = block_name(i)

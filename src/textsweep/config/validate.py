@@ -66,24 +66,26 @@ def validate_config(cfg: DictConfig, in_sweep: bool = False) -> list[str]:
             check_finite(OmegaConf.to_container(node, resolve=True, throw_on_missing=False)
                          if OmegaConf.is_config(node) else node, str(key))
     check_seed(cfg.seed, "seed")
-    check_seed(cfg.dataset.get("split_seed"), "dataset.split_seed")
-    _validate_dataset(cfg.dataset)
+    validate_inputs(cfg)
     uses_embedding = not is_ngram_model(cfg.model)
-    if uses_embedding:
-        _validate_embedding(cfg.embedding)
     not_applicable = _validate_model(cfg, in_sweep)
     if cfg.model.wide < 0:
         raise ConfigError(f"model.wide={cfg.model.wide} must be >= 0 (units of the n-gram bag beside the blocks; 0 = off)")
     if not uses_embedding and cfg.model.wide:
         raise ConfigError(f"model.wide={cfg.model.wide} adds an n-gram bag beside a neural model; the preset "
                           f"'{cfg.model.name}' is one already: drop model.wide")
-    if cfg.model.wide and cfg.dataset.maxlen < 2:
-        raise ConfigError(f"model.wide needs texts of at least 2 tokens for its bigrams: raise dataset.maxlen={cfg.dataset.maxlen}")
-    if not uses_embedding and cfg.dataset.maxlen < (cfg.model.ngrams or 1):
-        raise ConfigError(f"dataset.maxlen={cfg.dataset.maxlen} is shorter than model.ngrams={cfg.model.ngrams}: the n-gram "
-                          f"baseline needs texts of at least {cfg.model.ngrams} tokens; raise dataset.maxlen")
     _validate_trainer(cfg.trainer)
     return not_applicable
+
+
+def validate_inputs(cfg: DictConfig, embedding: bool = True) -> None:
+    """The part of `validate_config` about what a run reads: the dataset (values, the source's own check:
+    path, columns, a readable file) and, with `embedding`, the embedding source. A sweep checks these once,
+    before any trial: they fail every trial alike."""
+    check_seed(cfg.dataset.get("split_seed"), "dataset.split_seed")
+    _validate_dataset(cfg.dataset)
+    if embedding and not is_ngram_model(cfg.model):
+        _validate_embedding(cfg.embedding)
 
 
 def is_ngram_model(model: DictConfig) -> bool:
@@ -101,6 +103,8 @@ def unused_knobs(model: DictConfig) -> list[str]:
 def _validate_dataset(d: DictConfig) -> None:
     _at_least("dataset.max_tokens", d.max_tokens, 3)
     _at_least("dataset.maxlen", d.maxlen, 1)
+    if d.ngram_cap is not None:
+        _at_least("dataset.ngram_cap", d.ngram_cap, 1)
     _choice("dataset.padding", d.padding, ("pre", "post"))
     _choice("dataset.truncating", d.truncating, ("pre", "post"))
     _fraction("dataset.test_split", d.test_split, 0.2)

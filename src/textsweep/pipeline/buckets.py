@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from textsweep.pipeline.whole_text import MIN_WIDTH
+
 ROUND_TO = 8  # bucket lengths are multiples of this (up to maxlen)
 
 
@@ -20,11 +22,14 @@ def bucketing_on(setting: bool | None, blocks: list[dict], in_sweep: bool) -> bo
     """trainer.bucketing, resolved. Unset, it is on in sweeps, like early stopping: a sweep's trials need not
     reproduce the tutorials' padding, and shorter batches buy more trials in the same time. It stays off where it
     cannot work or saves nothing: a flatten block (its output size is the padded length) and the n-gram bag
-    alone (no time steps to skip). Set, it is the user's choice (true with a flatten block fails validation)."""
+    alone (no token sequence: it reads whole texts). Set, it is the user's choice (true with a flatten block fails
+    validation), except for the n-gram bag alone, never bucketed."""
     if setting is not None:
         return setting
     types = {block["type"] for block in blocks}
-    return in_sweep and "flatten" not in types and blocks[0]["type"] != "ngram_bag"
+    if blocks[0]["type"] == "ngram_bag":  # the bag alone reads whole texts: it has no token sequence to bucket
+        return False
+    return in_sweep and "flatten" not in types
 
 
 def sequence_lengths(x: np.ndarray, padding: str) -> np.ndarray:
@@ -41,6 +46,17 @@ def sequence_lengths(x: np.ndarray, padding: str) -> np.ndarray:
 def trim(x: np.ndarray, length: int, padding: str) -> np.ndarray:
     """Rows cut to `length` columns, keeping the words: a bucket's batch."""
     return x[:, x.shape[1] - length:] if padding == "pre" else x[:, :length]
+
+
+def batch_inputs(x: np.ndarray, full: np.ndarray | None, idx: np.ndarray, length: int, padding: str):
+    """A batch's model input: its token ids cut to the bucket's length, and with a wide & deep model the whole
+    texts' ids (post-padded) cut to the batch's longest text."""
+    tokens = trim(x[idx], length, padding)
+    if full is None:
+        return tokens
+    rows = full[idx]
+    longest = int(np.max(sequence_lengths(rows, "post"), initial=0))
+    return {"token_ids": tokens, "full_ids": rows[:, :max(longest, MIN_WIDTH)]}
 
 
 @dataclass(frozen=True)
@@ -77,9 +93,10 @@ class Buckets:
             plan = [plan[i] for i in rng.permutation(len(plan))]
         return plan
 
-    def dataset(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None = None):
+    def dataset(self, x: np.ndarray, y: np.ndarray, batch_size: int, seed: int | None = None, full: np.ndarray | None = None):
         """A tf.data.Dataset of (ids, labels) batches with a variable time dimension, for Keras fit/evaluate.
-        seed=None: no shuffling. Each pass over it (each epoch) reshuffles from one seeded generator."""
+        seed=None: no shuffling. Each pass over it (each epoch) reshuffles from one seeded generator.
+        full: the whole texts' ids, for a model with an n-gram bag beside its network (both inputs by name)."""
         import tensorflow as tf
 
         rng = np.random.default_rng(seed) if seed is not None else None
@@ -87,19 +104,22 @@ class Buckets:
 
         def generate():
             for length, idx in self.batches(x, batch_size, rng):
-                yield trim(x[idx], length, self.padding), y[idx]
+                yield batch_inputs(x, full, idx, length, self.padding), y[idx]
 
-        signature = (tf.TensorSpec((None, None), tf.as_dtype(x.dtype)), tf.TensorSpec((None, *y.shape[1:]), tf.as_dtype(y.dtype)))
+        ids = tf.TensorSpec((None, None), tf.as_dtype(x.dtype))
+        if full is not None:
+            ids = {"token_ids": ids, "full_ids": tf.TensorSpec((None, None), tf.as_dtype(full.dtype))}
+        signature = (ids, tf.TensorSpec((None, *y.shape[1:]), tf.as_dtype(y.dtype)))
         data = tf.data.Dataset.from_generator(generate, output_signature=signature)
         # the batch count is known: Keras shows progress and sizes epochs from it; prefetch overlaps the
         # slicing with the model's step
         return data.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(2)
 
-    def predict(self, model, x: np.ndarray, batch_size: int = 256) -> np.ndarray:
-        """model.predict bucket by bucket, rows back in their original order."""
+    def predict(self, model, x: np.ndarray, batch_size: int = 256, full: np.ndarray | None = None) -> np.ndarray:
+        """model.predict bucket by bucket, rows back in their original order (full: as in `dataset`)."""
         out = None
         for length, idx in self.groups(x):
-            raw = np.asarray(model.predict(trim(x[idx], length, self.padding), batch_size=batch_size, verbose=0))
+            raw = np.asarray(model.predict(batch_inputs(x, full, idx, length, self.padding), batch_size=batch_size, verbose=0))
             if out is None:
                 out = np.empty((len(x), *raw.shape[1:]), dtype=raw.dtype)
             out[idx] = raw

@@ -4,8 +4,13 @@ Validation always comes from the training data (trainer.validation_split); the t
 at the end. The tutorials' protocol (test as validation) is available only as trainer.validate_on_test.
 Cache entries are keyed by a hash of everything that shapes the arrays and checked by SHA-256 on load:
 a corrupted entry is rebuilt, never used.
+
+Two views of each text: `x_*`, the neural branch's padded ids (dataset.max_tokens, dataset.maxlen), and `full_*`,
+the whole text for the n-gram bag (every training word, up to dataset.ngram_cap tokens: pipeline/ngrams.py),
+built only for a model that has the bag (`whole_texts`): on IMDB they would double the memory of a network.
 """
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -19,11 +24,13 @@ from omegaconf import DictConfig, OmegaConf
 
 from textsweep.pipeline.datasets import Corpus, sha256_of, source_of
 from textsweep.errors import DataError
+from textsweep.pipeline.whole_text import cap_from_lengths, pad_whole
 from textsweep.pipeline.vectorize import Vectorizer, pad
 
 log = logging.getLogger(__name__)
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: the whole texts for the n-gram bag (full_*)
 ARRAYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
+FULL_ARRAYS = ("full_train", "full_val", "full_test")
 
 
 @dataclass
@@ -39,6 +46,15 @@ class TextData:
     fingerprint: str  # hash of the arrays: two runs with equal fingerprints saw the same data
     validation_protocol: str  # "holdout" | "test_as_validation"
     from_cache: bool = False
+    # the whole texts for the n-gram bag (None unless asked for): ids in full_vectorizer's vocabulary (every
+    # training word), each text's first ngram_cap tokens, post-padded; texts_cut: how many texts (all splits)
+    # were longer than the cap
+    full_train: np.ndarray | None = None
+    full_val: np.ndarray | None = None
+    full_test: np.ndarray | None = None
+    full_vectorizer: Vectorizer | None = None
+    ngram_cap: int | None = None
+    texts_cut: int | None = None
 
     @property
     def num_classes(self) -> int:
@@ -121,7 +137,7 @@ def check_splits(splits: Splits, class_names: list[str]) -> None:
                             "trainer.validation_split")
 
 
-def build_text_data(d: DictConfig, trainer: DictConfig, seed: int) -> TextData:
+def build_text_data(d: DictConfig, trainer: DictConfig, seed: int, whole_texts: bool = False) -> TextData:
     corpus = source_of(d).read(d, seed)
     splits = split_corpus(corpus, d, trainer, seed)
     train, y_train, val, y_val, test, y_test = (splits.train, splits.y_train, splits.val, splits.y_val, splits.test,
@@ -137,8 +153,22 @@ def build_text_data(d: DictConfig, trainer: DictConfig, seed: int) -> TextData:
     arrays = dict(
         x_train=to_array(train), y_train=y_train, x_val=to_array(val), y_val=y_val, x_test=to_array(test), y_test=y_test,
     )
-    return TextData(**arrays, class_names=corpus.class_names, vectorizer=vectorizer,
+    data = TextData(**arrays, class_names=corpus.class_names, vectorizer=vectorizer,
                     fingerprint=fingerprint(arrays), validation_protocol=protocol)
+    return with_whole_texts(data, d, corpus, (train, val, test)) if whole_texts else data
+
+
+def with_whole_texts(data: TextData, d: DictConfig, corpus: Corpus, splits: tuple) -> TextData:
+    """The n-gram bag's view: every token of each text (up to the cap) in a vocabulary of every training word."""
+    if corpus.vectorizer is None:  # raw texts
+        full_vectorizer = Vectorizer.fit(splits[0], None, 0, "post", "post", d.lowercase)
+        ids = [[full_vectorizer.ids(t) for t in split] for split in splits]
+    else:  # pre-tokenised ids: the source's own vocabulary
+        full_vectorizer, ids = corpus.vectorizer, list(splits)
+    cap = cap_from_lengths(np.array([len(seq) for seq in ids[0]]), d.ngram_cap)
+    full, cut = zip(*(pad_whole(split, cap) for split in ids))
+    return dataclasses.replace(data, full_train=full[0], full_val=full[1], full_test=full[2], ngram_cap=cap, texts_cut=sum(cut),
+                               full_vectorizer=dataclasses.replace(full_vectorizer, maxlen=cap, padding="post", truncating="post"))
 
 
 def fingerprint(arrays: dict) -> str:
@@ -149,8 +179,9 @@ def fingerprint(arrays: dict) -> str:
     return digest.hexdigest()[:16]
 
 
-def cache_key(d: DictConfig, trainer: DictConfig, seed: int) -> str:
+def cache_key(d: DictConfig, trainer: DictConfig, seed: int, whole_texts: bool = False) -> str:
     spec = {
+        "whole_texts": whole_texts,
         "format": CACHE_FORMAT,
         "dataset": OmegaConf.to_container(d, resolve=True),
         "source": source_of(d).digest(d),
@@ -181,6 +212,9 @@ def save_cache(data: TextData, folder: Path, key: str) -> None:
         "sha256": sha256_of(npz),
         "class_names": data.class_names,
         "vectorizer": data.vectorizer.to_json(),
+        "full_vectorizer": data.full_vectorizer.to_json() if data.full_vectorizer else None,
+        "ngram_cap": data.ngram_cap,
+        "texts_cut": data.texts_cut,
         "fingerprint": data.fingerprint,
         "validation_protocol": data.validation_protocol,
     }
@@ -197,10 +231,11 @@ def _meta_checksum(meta: dict) -> str:
 
 def _savez(tmp: str, data: TextData) -> None:
     with open(tmp, "wb") as f:
-        np.savez(f, **{name: getattr(data, name) for name in ARRAYS})
+        np.savez(f, **{name: getattr(data, name) for name in ARRAYS + FULL_ARRAYS if getattr(data, name) is not None})
 
 
-SIDECAR_FIELDS = {"sha256", "class_names", "vectorizer", "fingerprint", "validation_protocol", "checksum"}
+SIDECAR_FIELDS = {"sha256", "class_names", "vectorizer", "full_vectorizer", "ngram_cap", "texts_cut", "fingerprint",
+                  "validation_protocol", "checksum"}
 
 
 def load_cache(folder: Path, key: str) -> TextData | None:
@@ -216,22 +251,26 @@ def load_cache(folder: Path, key: str) -> TextData | None:
             log.warning("dataset cache %s failed its checksum: rebuilding it", npz)
             return None
         with np.load(npz, allow_pickle=False) as f:
-            arrays = {name: f[name] for name in ARRAYS}
+            arrays = {name: f[name] for name in ARRAYS + FULL_ARRAYS if name in f.files}
+        full = meta["full_vectorizer"]
         return TextData(**arrays, class_names=meta["class_names"], vectorizer=Vectorizer.from_json(meta["vectorizer"]),
-                        fingerprint=meta["fingerprint"], validation_protocol=meta["validation_protocol"], from_cache=True)
+                        fingerprint=meta["fingerprint"], validation_protocol=meta["validation_protocol"],
+                        full_vectorizer=Vectorizer.from_json(full) if full else None, ngram_cap=meta["ngram_cap"],
+                        texts_cut=meta["texts_cut"], from_cache=True)
     except (OSError, ValueError, KeyError, TypeError) as e:
         log.warning("dataset cache %s is unreadable (%s): rebuilding it", npz, e)
         return None
 
 
-def load_dataset(d: DictConfig, trainer: DictConfig, seed: int, cache_dir: Path | None) -> TextData:
-    """The dataset of a run: from the cache when an intact entry exists, else built and cached."""
+def load_dataset(d: DictConfig, trainer: DictConfig, seed: int, cache_dir: Path | None, whole_texts: bool = False) -> TextData:
+    """The dataset of a run: from the cache when an intact entry exists, else built and cached.
+    whole_texts: also the n-gram bag's view of each text (TextData.full_*), for a model that has the bag."""
     if cache_dir is None:
-        return build_text_data(d, trainer, seed)
-    key = cache_key(d, trainer, seed)
+        return build_text_data(d, trainer, seed, whole_texts)
+    key = cache_key(d, trainer, seed, whole_texts)
     data = load_cache(cache_dir, key)
     if data is None:
-        data = build_text_data(d, trainer, seed)
+        data = build_text_data(d, trainer, seed, whole_texts)
         try:
             save_cache(data, cache_dir, key)
         except OSError as e:

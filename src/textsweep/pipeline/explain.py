@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from textsweep.pipeline.vectorize import pad, tokenize
+from textsweep.pipeline.vectorize import pad
 
 METHODS = ("occlusion", "integrated_gradients", "prefix")
 
@@ -35,36 +35,38 @@ class Explanation:
 
 
 def explain_text(classifier, text: str, method: str = "occlusion", target: str | None = None, steps: int = 32) -> Explanation:
-    """classifier: a serving.TextClassifier (Keras model, vectoriser, class names)."""
+    """classifier: a serving.TextClassifier (Keras model, vectorisers, class names).
+
+    The words explained are the words the model reads: the whole text (up to the n-gram cap) for a model with an
+    n-gram bag, else the words its padded sequence keeps (the last dataset.maxlen with truncating=pre)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}")
     vec, model, names = classifier.vectorizer, classifier.keras_model, classifier.class_names
-    words = tokenize(text, vec.lowercase)
-    ids = vec.ids(text)
-    offset = len(ids) - len(words)  # a start token (IMDB) precedes the words
-    keep = min(len(words), vec.maxlen - offset)  # truncation 'pre' keeps the last words
-    if vec.truncating == "pre":
-        words, word_ids = words[len(words) - keep:], ids[len(ids) - keep:]
+    words = classifier.words(text)
+    if classifier.full_vectorizer is not None:
+        if method == "integrated_gradients":
+            raise ValueError("integrated_gradients follows the embedding, and this model also reads the whole text as an "
+                             "n-gram bag: use --method occlusion (or prefix)")
+        words = words[:classifier.full_vectorizer.maxlen]
     else:
-        words, word_ids = words[:keep], ids[offset:offset + keep]
-    prefix_ids = ids[:offset]
-    full = pad([prefix_ids + word_ids], vec.maxlen, vec.padding, vec.truncating)
-    probs = classifier.probabilities(full)[0]
+        start_mark = 1 if vec.start_id is not None else 0
+        keep = max(0, min(len(words), vec.maxlen - start_mark))
+        words = words[len(words) - keep:] if vec.truncating == "pre" else words[:keep]
+    probs = classifier.probabilities_of_words([words])[0]
     t = names.index(target) if target is not None else int(np.argmax(probs))
     if not words:
         contributions = []
     elif method == "occlusion":
-        variants = [prefix_ids + word_ids[:i] + word_ids[i + 1:] for i in range(len(word_ids))]
-        p = classifier.probabilities(pad(variants, vec.maxlen, vec.padding, vec.truncating))[:, t]
+        p = classifier.probabilities_of_words([words[:i] + words[i + 1:] for i in range(len(words))])[:, t]
         contributions = list(probs[t] - p)
     elif method == "prefix":
-        prefixes = [prefix_ids + word_ids[:i] for i in range(len(word_ids) + 1)]
-        p = classifier.probabilities(pad(prefixes, vec.maxlen, vec.padding, vec.truncating))[:, t]
+        p = classifier.probabilities_of_words([words[:i] for i in range(len(words) + 1)])[:, t]
         contributions = list(np.diff(p))
     else:
-        x = classifier.model_input(full)  # cut to its bucket when the model was trained with bucketing
-        start = x.shape[1] - len(word_ids) if vec.padding == "pre" else len(prefix_ids)
-        contributions = _integrated_gradients(model, x, range(start, start + len(word_ids)), t, steps)
+        ids = vec.ids_of_words(words)
+        x = classifier.model_input(pad([ids], vec.maxlen, vec.padding, vec.truncating))  # cut to its bucket when bucketing
+        start = x.shape[1] - len(words) if vec.padding == "pre" else len(ids) - len(words)
+        contributions = _integrated_gradients(model, x, range(start, start + len(words)), t, steps)
     return Explanation(text, words, [float(c) for c in contributions], names[t],
                        {n: float(p) for n, p in zip(names, probs)}, method)
 

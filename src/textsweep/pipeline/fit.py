@@ -3,12 +3,14 @@
 import math
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import keras
+import numpy as np
 from omegaconf import DictConfig
 
 from textsweep.errors import TrainingFailed
+from textsweep.pipeline.whole_text import model_inputs, reads_whole_text
 
 
 class StopOnNaN(keras.callbacks.Callback):
@@ -34,6 +36,7 @@ class Fitted:
     seconds: float
     epochs_run: int
     restored_epoch: int | None  # 0-based epoch whose weights the model holds after early stopping restored them
+    chosen: dict = field(default_factory=dict)  # what the fit chose, logged as metrics (the linear fit's C)
 
     def validation_scores(self) -> tuple[float, float] | None:
         """(val_loss, val_accuracy) of the weights the model holds now, from fit's own validation pass:
@@ -78,10 +81,13 @@ def fit_model(model, data, trainer: DictConfig, callbacks: list, buckets=None, s
         extra.append(stopper)
     started = time.perf_counter()
     if buckets is None:
-        inputs = dict(x=data.x_train, y=data.y_train, validation_data=(data.x_val, data.y_val), batch_size=trainer.batch_size)
+        inputs = dict(x=model_inputs(model, data.x_train, data.full_train), y=data.y_train,
+                      validation_data=(model_inputs(model, data.x_val, data.full_val), data.y_val), batch_size=trainer.batch_size)
     else:
-        inputs = dict(x=buckets.dataset(data.x_train, data.y_train, trainer.batch_size, seed),
-                      validation_data=buckets.dataset(data.x_val, data.y_val, trainer.batch_size),
+        bag = reads_whole_text(model)
+        inputs = dict(x=buckets.dataset(data.x_train, data.y_train, trainer.batch_size, seed, data.full_train if bag else None),
+                      validation_data=buckets.dataset(data.x_val, data.y_val, trainer.batch_size, None,
+                                                      data.full_val if bag else None),
                       shuffle=False)  # the dataset shuffles itself, bucket-wise
     history = model.fit(**inputs, epochs=trainer.epochs, verbose=keras_verbose(trainer.verbose), callbacks=[nan, *extra, *callbacks])
     seconds = time.perf_counter() - started
@@ -95,8 +101,35 @@ def fit_model(model, data, trainer: DictConfig, callbacks: list, buckets=None, s
     return Fitted(history.history, seconds, len(history.history.get("loss", [])), restored)
 
 
-def evaluate_model(model, x, y, batch_size: int, buckets=None) -> tuple[float, float]:
-    """(loss, accuracy) on one split, cut into the same buckets as training when bucketing."""
+def predict_split(model, x, full, batch_size: int, buckets=None) -> np.ndarray:
+    """The model's raw outputs on one split (sigmoid column or softmax rows), cut into the same buckets as training
+    when bucketing; `full` is the split's whole texts, for a model with an n-gram bag."""
+    full = full if reads_whole_text(model) else None
     if buckets is None:
-        return model.evaluate(x, y, batch_size=batch_size, verbose=0)
-    return model.evaluate(buckets.dataset(x, y, batch_size), verbose=0)
+        return np.asarray(model.predict(model_inputs(model, x, full), batch_size=batch_size, verbose=0))
+    return buckets.predict(model, x, batch_size, full)
+
+
+def split_scores(outputs: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """loss (Keras's cross-entropy, outputs clipped to [1e-7, 1 - 1e-7]), accuracy and macro-F1 from the outputs."""
+    y = np.asarray(y, dtype=np.int64).ravel()
+    p = np.clip(outputs.astype(np.float64), 1e-7, 1 - 1e-7)
+    if p.shape[-1] == 1:
+        p = p[:, 0]
+        loss, predicted = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)), (p > 0.5).astype(np.int64)
+        classes = 2
+    else:
+        loss, predicted = -np.mean(np.log(p[np.arange(len(y)), y])), np.argmax(p, axis=-1)
+        classes = p.shape[-1]
+    return {"loss": float(loss), "accuracy": float(np.mean(predicted == y)), "macro_f1": macro_f1(y, predicted, classes)}
+
+
+def macro_f1(y: np.ndarray, predicted: np.ndarray, classes: int) -> float:
+    """The mean over classes of F1 (scikit-learn's f1_score(average='macro'); a class never true nor predicted
+    scores 0, as there)."""
+    scores = []
+    for c in range(classes):
+        tp = np.sum((predicted == c) & (y == c))
+        denominator = np.sum(predicted == c) + np.sum(y == c)
+        scores.append(2 * tp / denominator if denominator else 0.0)
+    return float(np.mean(scores))

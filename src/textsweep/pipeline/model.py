@@ -77,42 +77,54 @@ def block_layers(blocks: list[dict], i: int) -> list[layers.Layer]:
     return BUILDERS[blocks[i]["type"]](blocks[i], _returns_sequences(blocks, i))
 
 
+def output_units(num_classes: int) -> int:
+    """Width of the output layer: one sigmoid for two classes, one softmax unit per class for more."""
+    return 1 if num_classes == 2 else num_classes
+
+
 def build_model(blocks: list[dict], *, vocab_size: int, embedding_dim: int, trainable_embedding: bool,
                 maxlen: int | None, num_classes: int, pretrained: PretrainedEmbedding | None = None,
-                name: str = "textsweep", mask_zero: bool = False, x_train: np.ndarray | None = None,
-                wide: int = 0) -> keras.Model:
+                name: str = "textsweep", mask_zero: bool = False, full_train: np.ndarray | None = None,
+                full_vocab_size: int = 0, wide: int = 0) -> keras.Model:
     """maxlen=None: a variable time dimension (trainer.bucketing feeds batches of different lengths).
 
-    A preset that starts with an `ngram_bag` block (the linear baseline) reads the ids itself, with no
-    embedding; its document frequencies come from `x_train`, the training split. `wide` > 0 adds such a bag
-    (of `wide` units) beside the blocks, joined to their output before the output layer (wide & deep)."""
-    inputs = keras.Input(shape=(maxlen,), dtype="int32", name="token_ids")
-    if blocks and blocks[0]["type"] == "ngram_bag":
-        from textsweep.pipeline.ngrams import NgramBag
+    A preset that starts with an `ngram_bag` block (the linear baseline) reads the whole text (input `full_ids`,
+    TextData.full_*), with no embedding; its n-gram vocabulary and document frequencies come from `full_train`,
+    the training split, in a vocabulary of `full_vocab_size` words. Without `units` the bag is as wide as the
+    output layer: a linear model, which pipeline/linear.py fits. `wide` > 0 adds such a bag (of `wide` units)
+    beside the blocks, joined to their output before the output layer (wide & deep); the model then has two
+    inputs, `token_ids` and `full_ids` (pipeline.whole_text.model_inputs feeds them by name)."""
+    from textsweep.pipeline.ngrams import NgramVector
 
+    token_ids = keras.Input(shape=(maxlen,), dtype="int32", name="token_ids")
+    full_ids = keras.Input(shape=(None,), dtype="int32", name="full_ids")
+    if blocks and blocks[0]["type"] == "ngram_bag":
         bag = blocks[0]
-        x = NgramBag.fitted(x_train, vocab_size, units=bag["units"], ngrams=bag.get("ngrams") or 2,
-                            weighting=bag.get("weighting") or "tfidf", buckets=bag.get("buckets"))(inputs)
-        first = 1
+        x = NgramVector.fitted(full_train, full_vocab_size, units=bag.get("units") or output_units(num_classes),
+                               ngrams=bag.get("ngrams") or 2, weighting=bag.get("weighting") or "tfidf",
+                               sublinear_tf=bag.get("sublinear_tf", True) is not False)(full_ids)
+        inputs, first = {"full_ids": full_ids}, 1
     else:
         embedding = layers.Embedding(vocab_size, embedding_dim, trainable=trainable_embedding, mask_zero=mask_zero,
                                      name="embedding")
-        x = embedding(inputs)
+        x = embedding(token_ids)
         if pretrained is not None:  # set after building: an initializer would copy the matrix into the model config
             embedding.set_weights([pretrained.matrix])
-        first = 0
+        inputs, first = token_ids, 0
     for i in range(first, len(blocks)):
         for layer in block_layers(blocks, i):
             x = layer(x)
     if wide and not first:
-        from textsweep.pipeline.ngrams import NgramBag
-
-        x = layers.Concatenate(name="wide_and_deep")([x, NgramBag.fitted(x_train, vocab_size, units=wide)(inputs)])
-    if num_classes == 2:
-        outputs = layers.Dense(1, activation="sigmoid", name="output")(x)
-    else:
-        outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
+        x = layers.Concatenate(name="wide_and_deep")([x, NgramVector.fitted(full_train, full_vocab_size, units=wide)(full_ids)])
+        inputs = {"token_ids": token_ids, "full_ids": full_ids}
+    activation = "sigmoid" if num_classes == 2 else "softmax"
+    outputs = layers.Dense(output_units(num_classes), activation=activation, name="output")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+def is_linear_bag(blocks: list[dict]) -> bool:
+    """The n-gram bag alone, without units: a linear model over n-grams (pipeline/linear.py fits it)."""
+    return len(blocks) == 1 and blocks[0]["type"] == "ngram_bag" and blocks[0].get("units") is None
 
 
 def compile_model(model: keras.Model, optimizer: str, learning_rate: float | None, num_classes: int) -> None:

@@ -55,12 +55,14 @@ class Vectorizer:
         self._index = {word: i for i, word in enumerate(self.vocab) if i > 0 and word and not word.startswith("[")}
 
     @classmethod
-    def fit(cls, texts: Iterable[str], max_tokens: int, maxlen: int, padding="pre", truncating="pre", lowercase=True):
-        """Vocabulary of the max_tokens - 2 most frequent training words (ties: first seen first, as Keras)."""
+    def fit(cls, texts: Iterable[str], max_tokens: int | None, maxlen: int, padding="pre", truncating="pre", lowercase=True):
+        """Vocabulary of the max_tokens - 2 most frequent training words (ties: first seen first, as Keras);
+        max_tokens=None: every training word (the n-gram bag's vocabulary)."""
         counts = Counter()
         for text in texts:
             counts.update(tokenize(text, lowercase))
-        words = [w for w, _ in sorted(counts.items(), key=lambda kv: -kv[1])[: max_tokens - 2]]
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+        words = [w for w, _ in (ranked if max_tokens is None else ranked[: max_tokens - 2])]
         return cls([PAD, OOV, *words], maxlen, padding, truncating, lowercase)
 
     @property
@@ -73,10 +75,14 @@ class Vectorizer:
         return bool(self._index)
 
     def ids(self, text: str) -> list[int]:
+        return self.ids_of_words(tokenize(text, self.lowercase))
+
+    def ids_of_words(self, words: Sequence[str]) -> list[int]:
+        """The ids of a tokenised text (the start mark first, where the vocabulary has one)."""
         if not self.reads_text:
             raise ValueError("this model's vocabulary has no words (IMDB ids without imdb_word_index.json): it cannot read raw text")
         index, oov = self._index, self.oov_id
-        ids = [index.get(w, oov) for w in tokenize(text, self.lowercase)]
+        ids = [index.get(w, oov) for w in words]
         return [self.start_id, *ids] if self.start_id is not None else ids
 
     def decode(self, ids: Sequence[int]) -> str:

@@ -1,51 +1,111 @@
-"""Records as a terminal table that fits 120 columns, markdown, CSV or JSON (compare, sweep status)."""
+"""Records as a terminal table, markdown, CSV or JSON (compare, sweep status).
+
+The terminal table never cuts a value: a number is *formatted* to a few characters (3.42M, 0.0043, 1.23e-05,
+12.3), a name is shown whole, and where the table is wider than the terminal its headers take their unique
+short forms (model.dropout -> dropout, val_accuracy -> val_acc) and then the table is simply wider: the
+terminal wraps it, which reads worse but never lies. Run ids show 8 characters (more where 8 would not be
+unique). `width=None` (`--wide`, or output to a file or a pipe) shortens nothing: full names and run ids.
+CSV and JSON keep every digit.
+"""
 
 import csv
 import io
 import json
+import math
+import shutil
+import sys
 
-def _cell(value, digits: int = 4) -> str:
+DEFAULT_WIDTH = 120  # when the terminal's width cannot be read
+RUN_ID_CHARS = 8  # enough for the MLflow UI's search box
+SUFFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
+# Header abbreviations used only when a table is wider than the terminal, and only where they stay unique.
+ABBREVIATIONS = {"accuracy": "acc", "learning_rate": "lr", "parameters": "params", "duration_s": "dur_s",
+                 "train_time_s": "time_s", "recurrent_dropout": "rec_dropout", "embedding": "emb"}
+
+
+def table_width(wide: bool = False, stream=None) -> int | None:
+    """The width a terminal table must fit: the terminal's, or None (no limit) for --wide, a file or a pipe."""
+    stream = stream or sys.stdout
+    if wide or not stream.isatty():
+        return None
+    return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+
+
+def format_number(value, wide: bool = False) -> str:
+    """A number as a short, exact-enough string: never cut, always rounded.
+
+    0.9812 -> 0.9812, 0.004321 -> 0.0043, 0.0000123 -> 1.23e-05, 12.345 -> 12.3, 3423294 -> 3.42M
+    (3423294 with wide=True), 42 -> 42."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) >= 1000):
+        number = int(value)
+        if not wide and abs(number) >= 10_000:
+            for size, suffix in SUFFIXES:
+                if abs(number) >= size:
+                    return f"{number / size:.3g}{suffix}"
+        return str(number)
+    if not math.isfinite(value):
+        return str(value)
+    magnitude = abs(value)
+    if magnitude == 0:
+        return "0"
+    if magnitude < 1e-3:
+        return f"{value:.3g}"
+    if magnitude <= 1:
+        return f"{value:.4f}"
+    if magnitude < 1000:
+        return f"{value:.1f}"
+    return format_number(round(value), wide)
+
+
+def _cell(value, wide: bool = False) -> str:
     if value is None:
         return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}" if abs(value) <= 1.0 else f"{value:.1f}"
+    if isinstance(value, (int, float)):
+        return format_number(value, wide)
     text = str(value)
-    try:  # params arrive as strings: 0.41234567 reads as 0.412
-        number = float(text)
+    try:  # params arrive as strings: "0.41234567" reads as 0.4123, "3423294" as 3.42M
+        number = int(text) if text.lstrip("-").isdigit() else float(text)
     except ValueError:
         return text
-    return f"{number:.3g}" if "." in text and len(text) > 6 else text
-
-
-TERMINAL_WIDTH = 120
+    return format_number(number, wide) if math.isfinite(number) else text
 
 
 def _short_names(columns: list[str]) -> list[str]:
-    """model.dropout -> dropout where the last part is unique among the columns: a table that fits."""
+    """model.dropout -> dropout where the last part is unique among the columns."""
     last = [c.rsplit(".", 1)[-1] for c in columns]
     return [tail if last.count(tail) == 1 else c for c, tail in zip(columns, last)]
 
 
-def _fit(columns: list[str], cells: list[list[str]], width: int) -> tuple[list[str], list[list[str]]]:
-    """Shorten the widest cells (params, then anything) until a line fits `width` columns."""
-    def line_width():
-        return sum(max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(columns)) + 2 * (len(columns) - 1)
-
-    while line_width() > width:
-        widths = [max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(columns)]
-        i = max(range(len(columns)), key=lambda k: widths[k])
-        if widths[i] <= 6:
-            break
-        limit = widths[i] - 1
-        columns[i] = columns[i] if len(columns[i]) <= limit else columns[i][:limit - 1] + "~"
-        for r in cells:
-            if len(r[i]) > limit:
-                r[i] = r[i][:limit - 1] + "~"
-    return columns, cells
+def _abbreviated(columns: list[str]) -> list[str]:
+    """val_accuracy -> val_acc, trainer.learning_rate -> lr...: each abbreviation kept only where it stays unique."""
+    short = []
+    for name in columns:
+        for word, abbreviation in ABBREVIATIONS.items():
+            name = name.replace(word, abbreviation)
+        short.append(name)
+    return [s if short.count(s) == 1 and s not in columns else c for c, s in zip(columns, short)]
 
 
-def render_records(records: list[dict], fmt: str) -> str:
-    """Records as JSON, CSV, a markdown table or a terminal table that fits 120 columns."""
+def _unique_prefixes(values: list[str], chars: int) -> list[str]:
+    """The first `chars` characters of each value, more where two would read the same."""
+    while chars < max((len(v) for v in values), default=0) and len({v[:chars] for v in values}) < len(set(values)):
+        chars += 1
+    return [v[:chars] for v in values]
+
+
+def _line_width(columns: list[str], cells: list[list[str]]) -> int:
+    return sum(_widths(columns, cells)) + 2 * (len(columns) - 1)
+
+
+def _widths(columns: list[str], cells: list[list[str]]) -> list[int]:
+    return [max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(columns)]
+
+
+def render_records(records: list[dict], fmt: str, width: int | None = DEFAULT_WIDTH) -> str:
+    """Records as JSON, CSV, a markdown table or a terminal table for `width` columns (None: no limit, shorten
+    nothing)."""
     if fmt == "json":
         return json.dumps(records, indent=2)
     columns = list(records[0]) if records else ["variant"]
@@ -55,18 +115,21 @@ def render_records(records: list[dict], fmt: str) -> str:
         writer.writeheader()
         writer.writerows(records)
         return out.getvalue()
-    cells = [[_cell(rec.get(c)) for c in columns] for rec in records]
+    wide = width is None
+    cells = [[_cell(rec.get(c), wide) for c in columns] for rec in records]
     if fmt == "md":
         lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         lines += ["| " + " | ".join(row) + " |" for row in cells]
         return "\n".join(lines)
-    # the terminal table: short names, run ids as their first 8 characters (enough for the UI's search)
-    if "run_id" in columns:
-        i = columns.index("run_id")
-        for row in cells:
-            row[i] = row[i][:8]
-    columns, cells = _fit(_short_names(columns), cells, TERMINAL_WIDTH)
-    widths = [max(len(c), *(len(row[i]) for row in cells)) if cells else len(c) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)), "  ".join("-" * w for w in widths)]
+    if not wide:
+        if "run_id" in columns:
+            i = columns.index("run_id")
+            for row, short in zip(cells, _unique_prefixes([row[i] for row in cells], RUN_ID_CHARS)):
+                row[i] = short
+        columns = _short_names(columns)
+        if _line_width(columns, cells) > width:
+            columns = _abbreviated(columns)
+    widths = _widths(columns, cells)
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip(), "  ".join("-" * w for w in widths)]
     lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in cells]
     return "\n".join(lines)

@@ -66,6 +66,22 @@ def with_baseline(client, experiment_id: str, runs: list) -> list:
     return runs + [b for b in latest.values() if b.info.run_id not in shown]
 
 
+def sweep_verdicts(client, experiment_id: str, runs: list) -> list:
+    """The verdict (sweeping/verdict.py) of each sweep whose trials are among `runs`, as its newest finished
+    invocation wrote it on its parent run: the same lines as the sweep's summary and `sweep status`."""
+    from textsweep.sweeping.verdict import from_tags
+    from textsweep.tracking.filters import equals, search_runs
+
+    found = []
+    for study in sorted({r.data.tags["optuna.study"] for r in runs if "optuna.study" in r.data.tags}):
+        parents = search_runs(client, [experiment_id], ["tags.`textsweep.role` = 'sweep'", equals("tags.`optuna.study`", study, "--sweep")],
+                              max_results=20, order_by=["attributes.start_time DESC"])
+        verdict = next((v for v in (from_tags(p.data.tags) for p in parents) if v is not None), None)
+        if verdict is not None:
+            found.append(verdict)
+    return found
+
+
 def one_per_variant(runs: list) -> list:
     """The latest run of each variant; for a sweep's trials, the best trial of each study by the sweep's
     objective (a sweep's latest trial is whatever the sampler tried last, often a poor one)."""
@@ -89,10 +105,10 @@ def one_per_variant(runs: list) -> list:
 
 def _objective_score(run) -> float | None:
     """The sweep's objective, signed so that larger is better (val_loss is minimised)."""
-    from textsweep.sweeping.study import OBJECTIVES
+    from textsweep.sweeping.objectives import PER_EPOCH, metric_of
 
     objective = run.data.params.get("optuna.objective") or "val_accuracy"
-    value = run.data.metrics.get(OBJECTIVES.get(objective, "final_val_accuracy"))
+    value = run.data.metrics.get(metric_of(objective if objective in PER_EPOCH else "val_accuracy"))
     if value is None or run.data.tags.get("pruned") == "true":
         return None
     return -value if objective == "val_loss" else value
@@ -151,8 +167,10 @@ def curve_histories(client, rows: list[Row]) -> list[tuple[str, dict[str, list[t
 
 def log_comparison(client, experiment_id: str, rows: list[Row], folder) -> str:
     """A small "comparison" run holding the folder's files, tagged with the runs it compares; its run id."""
-    run = client.create_run(experiment_id, run_name="comparison", tags={
+    from textsweep.tracking.runs import close_run, open_run
+
+    run_id = open_run(client, experiment_id, "comparison", {
         "textsweep.role": "comparison", "textsweep.compared_runs": ",".join(r.run_id for r in rows)[:5000]})
-    client.log_artifacts(run.info.run_id, str(folder), "comparison")
-    client.set_terminated(run.info.run_id, "FINISHED")
-    return run.info.run_id
+    client.log_artifacts(run_id, str(folder), "comparison")
+    close_run(client, run_id, "FINISHED")
+    return run_id

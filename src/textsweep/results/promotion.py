@@ -7,7 +7,8 @@ running by its own score, so a single lucky seed never wins. Re-trainings made f
 never promoted themselves.
 On a multi-objective sweep (accuracy against training time), `--within D` picks the fastest
 run whose validation accuracy is at most D below the best (pareto.fastest_within); without it, the most
-accurate. The new version carries its run's metrics and config as tags and a description.
+accurate. The new version carries the few tags a person filters or decides by (`version_tags`) and a
+description; every parameter and metric stays on its run, which the version links to (`run_id`).
 """
 
 from textsweep.config.names import check_alias, check_name
@@ -60,23 +61,37 @@ def check_model_name(name: str) -> None:
     check_name("--name", name, "sentiment")
 
 
+def version_tags(run, target: str) -> dict[str, str]:
+    """What a model version says about itself: where it came from and the scores it was chosen by. The rest
+    (83 params and metrics on a sweep's trial) stays on the run: a version is found by these, not read for all."""
+    m, tags = run.data.metrics, run.data.tags
+    out = {"textsweep.run_id": run.info.run_id, "textsweep.promoted_from": target,
+           "textsweep.variant": tags.get("textsweep.variant", run.info.run_name or ""),
+           "textsweep.dataset": tags.get("textsweep.dataset", "")}
+    for key in (SELECTION_METRIC, CONFIRMED_METRIC, "test_accuracy"):
+        if key in m:
+            out[key] = f"{m[key]:.4f}"
+    return {k: v for k, v in out.items() if v}
+
+
 def promote(client, target: str, name: str, alias: str = "champion", within: float | None = None):
+    import contextlib
+    import io
+
     import mlflow
 
     check_model_name(name)
     check_alias(alias)  # before anything is registered: MLflow checks the alias only when it sets it
     run = best_run(client, target, within)
-    version = mlflow.register_model(run.data.tags["textsweep.model_uri"], name, await_registration_for=60,
-                                    tags={"textsweep.run_id": run.info.run_id, "textsweep.promoted_from": target})
+    # MLflow prints "Successfully registered model ..." and "Created version ..." to stderr itself (not through
+    # logging); the command prints its own line about the version
+    with contextlib.redirect_stderr(io.StringIO()):
+        version = mlflow.register_model(run.data.tags["textsweep.model_uri"], name, await_registration_for=60,
+                                        tags=version_tags(run, target))
     m = run.data.metrics
-    tags = {f"metric.{k}": f"{m[k]:.6f}" for k in ("final_val_accuracy", "test_accuracy", "best_val_accuracy") if k in m}
-    tags.update({f"param.{k}": v[:5000] for k, v in run.data.params.items() if not k.startswith(("home", "optuna."))})
-    tags["textsweep.variant"] = run.data.tags.get("textsweep.variant", "")
-    for key, value in tags.items():
-        client.set_model_version_tag(name, version.version, key, value)
     client.update_model_version(name, version.version, description=(
         f"{run.data.tags.get('textsweep.variant', run.info.run_name)} from {target}: "
         f"val_accuracy {m.get('final_val_accuracy', float('nan')):.4f}, test_accuracy {m.get('test_accuracy', float('nan')):.4f} "
-        f"(selected by validation). Run {run.info.run_id}."))
+        f"(selected by validation). Every parameter and metric: run {run.info.run_id}."))
     client.set_registered_model_alias(name, alias, version.version)
     return run, version

@@ -11,7 +11,8 @@ def model_not_kept(tracking: DictConfig, optuna: DictConfig, trial, final: dict)
     if not tracking.best_models_only:
         return None
     if optuna.confirm_of is not None:
-        return f"a confirmation re-training of trial {optuna.confirm_of} (tracking.best_models_only)"
+        of = "the baseline" if optuna.confirm_of == -1 else f"trial {optuna.confirm_of}"
+        return f"a confirmation re-training of {of} (tracking.best_models_only)"
     if trial is None or optuna.keep_top_k is None:
         return None
     values = metric_values(final, [optuna.objective])

@@ -23,6 +23,7 @@ class Candidate:
     params: dict
     run_id: str | None  # the trial's MLflow run
     values: list[float] = field(default_factory=list)  # the trial's own value first, then one per extra seed
+    tests: list[float] = field(default_factory=list)  # test accuracies of the same trainings (never used to select)
 
     @property
     def mean(self) -> float:
@@ -38,7 +39,8 @@ def candidates(study, top_k: int) -> list[Candidate]:
     complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE" and t.value is not None]
     maximize = study.direction.name == "MAXIMIZE"
     complete.sort(key=lambda t: t.value, reverse=maximize)
-    return [Candidate(t.number, dict(t.params), t.user_attrs.get("mlflow_run_id"), [t.value]) for t in complete[:top_k]]
+    return [Candidate(t.number, dict(t.params), t.user_attrs.get("mlflow_run_id"), [t.value],
+                      [t.user_attrs["test_accuracy"]] if "test_accuracy" in t.user_attrs else []) for t in complete[:top_k]]
 
 
 def confirmation_seeds(base_seed: int, seeds: int) -> list[int]:
@@ -51,12 +53,16 @@ def select(found: list[Candidate], maximize: bool) -> Candidate:
     return (max if maximize else min)(ranked or found, key=lambda c: c.mean)
 
 
-def record(study, client, parent_run_id: str, found: list[Candidate], chosen: Candidate, objective: str) -> None:
-    """Mean ± std on the study, the parent run, and each candidate's own trial run."""
+def record(study, client, parent_run_id: str, found: list[Candidate], chosen: Candidate, objective: str,
+           baseline: Candidate | None = None, top_k: int | None = None) -> None:
+    """Mean ± std on the study, the parent run, and each candidate's own trial run; the baseline's runs over the
+    same seeds beside them, so the verdict compares like with like (sweeping/verdict.py)."""
     summary = [{"trial": c.number, "mean": c.mean, "std": c.std, "n": len(c.values), "values": c.values,
-                "params": c.params, "run_id": c.run_id} for c in found]
-    study.set_user_attr(CONFIRM_ATTR, json.dumps({"selected": chosen.number, "objective": objective,
-                                                  "candidates": summary}))
+                "tests": c.tests, "params": c.params, "run_id": c.run_id} for c in found]
+    found_attr = {"selected": chosen.number, "objective": objective, "top_k": top_k or len(found), "candidates": summary}
+    if baseline is not None and baseline.values:
+        found_attr["baseline"] = {"values": baseline.values, "tests": baseline.tests}
+    study.set_user_attr(CONFIRM_ATTR, json.dumps(found_attr))
     for c in found:
         if c.run_id:
             client.log_metric(c.run_id, "confirmed_val_mean", c.mean)

@@ -46,11 +46,17 @@ class OptunaPruning(keras.callbacks.Callback):
     best_so_far (`"max"` or `"min"`): early stopping restores the best epoch, so the trial's value at any epoch is
     the best one so far, and that is what the pruner compares. A trial that peaked at epoch 2 and then overfits
     is judged by its peak, the model it would return, as Keras Tuner's Hyperband judges it. None: the raw value
-    (the trial returns its last epoch's)."""
+    (the trial returns its last epoch's).
 
-    def __init__(self, trial, monitor: str, best_so_far: str | None = None):
+    epochs: the fit's budget. The last epoch is reported (the pruner records it for later trials) but never
+    pruned: its training is spent already, and pruning it would only throw away a finished trial. With
+    successive halving's rungs at 1, 3 and 9 (0-based steps) and a budget of 10 epochs, the third rung falls
+    on the last epoch, so a trial that trained all of it was pruned there unless it ranked in the top third."""
+
+    def __init__(self, trial, monitor: str, best_so_far: str | None = None, epochs: int | None = None):
         super().__init__()
         self.trial, self.monitor, self.best_so_far, self.pruned_at = trial, monitor, best_so_far, None
+        self.epochs = epochs
         self._best = None
 
     def on_epoch_end(self, epoch, logs=None):
@@ -64,6 +70,6 @@ class OptunaPruning(keras.callbacks.Callback):
         # Optuna's convention (its Keras callback too): step = 0-based epoch, so n_warmup_steps=1 spares epoch 1.
         with store_write():
             prune = self.trial.report(value, step=epoch)
-        if prune:
+        if prune and not (self.epochs is not None and epoch + 1 >= self.epochs):
             self.pruned_at = epoch + 1
             self.model.stop_training = True

@@ -23,20 +23,17 @@ class MultirunParentRun(Callback):
         if "textsweep_optuna_sweeper" in str(config.hydra.sweeper.get("_target_", "")):
             return
         from textsweep.errors import Escalated, TextsweepError
-        from textsweep.tracking.runs import mask_secrets, open_experiment
+        from textsweep.tracking.runs import mask_secrets, open_experiment, open_run
 
         try:
             self.client, experiment_id = open_experiment(config)
         except TextsweepError as e:
             raise Escalated(e) from None  # Hydra turns a callback's Exception into a warning; the CLI prints this
         overrides = " ".join(config.hydra.overrides.task)
-        from textsweep.reclaim import OWNER, current_owner
-
-        run = self.client.create_run(experiment_id, run_name=f"multirun-{config.experiment_name}", tags={
-            OWNER: current_owner(), "textsweep.role": "multirun", "textsweep.overrides": mask_secrets(overrides),
+        self.run_id = open_run(self.client, experiment_id, f"multirun-{config.experiment_name}", {
+            "textsweep.role": "multirun", "textsweep.overrides": mask_secrets(overrides),
             "mlflow.note.content": f"Hydra multirun: textsweep train -m {mask_secrets(overrides)}",
         })
-        self.run_id = run.info.run_id
         os.environ[PARENT_ENV] = self.run_id
         atexit.register(self._end, "FAILED")  # the multirun stopped before on_multirun_end
 
@@ -54,8 +51,8 @@ class MultirunParentRun(Callback):
             statuses = [c.info.status for c in children]
             for name in ("FINISHED", "FAILED", "KILLED"):
                 self.client.log_metric(run_id, f"runs_{name.lower()}", statuses.count(name))
-            if status != "FINISHED":
-                self.client.set_tag(run_id, "textsweep.failure_reason", "multirun_aborted")
-            self.client.set_terminated(run_id, status)
+            from textsweep.tracking.runs import close_run
+
+            close_run(self.client, run_id, status, None if status == "FINISHED" else "multirun_aborted")
         except Exception as e:  # the store may be what failed
             log.warning("could not close the multirun's parent run %s: %s", run_id, e)

@@ -4,6 +4,7 @@ Any Hydra app returns its value (a float, or a list for a multi-objective study)
 textsweep's app returns a dict of metrics; `hydra.sweeper.objective` names the ones that are the trial's values.
 """
 
+import math
 from pathlib import Path
 
 from textsweep.errors import ConfigError
@@ -16,6 +17,11 @@ OBJECTIVE_METRICS = {
     "params": ("params_trainable", "minimize"),  # multi-objective: accuracy against model size
 }
 PER_EPOCH = ("val_accuracy", "val_loss")  # the ones Keras logs every epoch: pruning and early stopping watch the first
+
+
+def metric_of(objective: str) -> str:
+    """The metric of textsweep's app (a run's final_* metric) that an objective names."""
+    return OBJECTIVE_METRICS[objective][0]
 
 
 def as_list(value) -> list:
@@ -73,22 +79,25 @@ def values_of(returned, n: int) -> list[float]:
     """An app's return value as the trial's values (ValueError, as the official plugin says it, when it is not)."""
     if n == 1:
         try:
-            return [float(returned)]
+            values = [float(returned)]
         except (TypeError, ValueError):
             raise ValueError(f"Return value must be float-castable. Got '{returned}'.") from None
-    try:
-        values = [float(v) for v in returned]
-    except (TypeError, ValueError):
-        raise ValueError(f"Return value must be a list or tuple of float-castable values. Got '{returned}'.") from None
-    if len(values) != n:
-        raise ValueError(f"The number of the values and the number of the objectives are mismatched. "
-                         f"Expect {n}, but actually {len(values)}.")
+    else:
+        try:
+            values = [float(v) for v in returned]
+        except (TypeError, ValueError):
+            raise ValueError(f"Return value must be a list or tuple of float-castable values. Got '{returned}'.") from None
+        if len(values) != n:
+            raise ValueError(f"The number of the values and the number of the objectives are mismatched. "
+                             f"Expect {n}, but actually {len(values)}.")
+    if not all(math.isfinite(v) for v in values):  # Optuna would fail the trial too, with a warning of its own
+        raise ValueError(f"Return value must be finite. Got '{returned}'.")
     return values
 
 
 def metric_values(metrics: dict, objectives: list[str]) -> list | None:
     """textsweep's app: the objectives' values from the job's metrics; None when one is missing."""
-    values = [metrics.get(OBJECTIVE_METRICS[o][0]) for o in objectives]
+    values = [metrics.get(metric_of(o)) for o in objectives]
     return None if any(v is None for v in values) else [float(v) for v in values]
 
 

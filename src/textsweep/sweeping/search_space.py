@@ -21,6 +21,9 @@ from textsweep.errors import ConfigError
 class SearchSpace:
     distributions: dict = field(default_factory=dict)  # key -> optuna distribution
     fixed: list[str] = field(default_factory=list)  # plain overrides every trial gets
+    # key -> range() text whose stop is a point under hydra-optuna-sweeper, which includes it (Hydra's range(),
+    # and textsweep, exclude it): the sweeper names the difference to an app written for the official plugin
+    stop_excluded: dict = field(default_factory=dict)
 
 
 def _number(value, key: str):
@@ -90,12 +93,24 @@ def parse_search_space(params: dict | None, arguments: list[str], allow_empty: b
         space.fixed = [f for f in space.fixed if f.split("=", 1)[0] != key]
         if override.is_sweep_override():
             space.distributions[key] = to_distribution(override)
+            space.stop_excluded.pop(key, None)
+            if _stop_on_the_grid(override.value()):
+                space.stop_excluded[key] = line.split("=", 1)[1]
             refuse_secret_dimension(key, space.distributions[key], line)
         else:
             space.fixed.append(line)
     if not space.distributions and not allow_empty:
         raise ConfigError("the search space is empty: set hydra.sweeper.params (e.g. model.units: int(interval(32, 128))) or sweep a key on the command line (model.units=64,128)")
     return space
+
+
+def _stop_on_the_grid(value) -> bool:
+    from hydra.core.override_parser.types import RangeSweep
+
+    if not isinstance(value, RangeSweep) or "log" in getattr(value, "tags", set()):
+        return False
+    steps = (value.stop - value.start) / value.step
+    return abs(steps - round(steps)) < 1e-9
 
 
 def refuse_secret_dimension(key: str, distribution, line: str) -> None:

@@ -1,17 +1,17 @@
 """The steps a textsweep sweep runs around its trials: the linear baseline before, the confirmation of the
 winner after, and the end-of-sweep summary. Each launches ordinary Hydra jobs through the sweeper's
-launcher, so they run wherever the trials run (any launcher), nested under the same MLflow parent run.
+launcher (`launch`: override lists -> Hydra's job returns), so they run wherever the trials run (any launcher),
+nested under the same MLflow parent run (`tracker`, a tracker.SweepTracker). They take values, not the sweeper.
 """
 
 import json
 import logging
 import math
 
-from textsweep.config.baseline import VALUE_ATTR, gap_line
+from textsweep.config.baseline import VALUE_ATTR
 from textsweep.errors import TextsweepError
 
 log = logging.getLogger("textsweep.sweep")
-METRIC_OF = {"val_accuracy": "final_val_accuracy", "val_loss": "final_val_loss"}
 
 
 def _job_metrics(result) -> dict:
@@ -31,7 +31,7 @@ def baseline_of(study) -> dict | None:
     return json.loads(raw) if raw else None
 
 
-def train_baseline_once(sweeper, study, space, tracker) -> None:
+def train_baseline_once(study, fixed: list[str], objective: str, launch, context: list[str], tracker) -> None:
     """Train the bag-of-n-grams baseline on the sweep's data once per study, before its first trial.
 
     It runs with the sweep's fixed overrides (dataset, split, trainer) and none of the searched values.
@@ -39,15 +39,16 @@ def train_baseline_once(sweeper, study, space, tracker) -> None:
     so whatever broke it would fail every trial too."""
     found = baseline_of(study)
     if found is None:
-        log.info("training the linear baseline (bag of n-grams) once for study %s", sweeper.name)
-        overrides = [*space.fixed, "baseline=true", *sweeper.context_overrides(tracker.run_id)]
-        [result] = sweeper.launch([overrides])
+        from textsweep.sweeping.objectives import metric_of
+
+        log.info("training the linear baseline (bag of n-grams) once for study %s", study.study_name)
+        [result] = launch([[*fixed, "baseline=true", *context]])
         try:
             metrics = _job_metrics(result)
         except TextsweepError as e:
             raise TextsweepError(f"the linear baseline failed before any trial ran ({e}): fix that, or sweep without "
                                  "it: hydra.sweeper.baseline=false") from None
-        value = metrics.get(METRIC_OF[sweeper.objective])
+        value = metrics.get(metric_of(objective))
         found = {"value": value, "test_accuracy": metrics.get("test_accuracy"), "run_id": metrics.get("run_id")}
         study.set_user_attr(VALUE_ATTR, json.dumps(found))
     if found.get("value") is not None and math.isfinite(found["value"]):
@@ -55,77 +56,88 @@ def train_baseline_once(sweeper, study, space, tracker) -> None:
         tracker.client.set_tag(tracker.run_id, "textsweep.baseline_run_id", str(found.get("run_id")))
 
 
-def confirm_winner(sweeper, study, space, tracker) -> None:
-    """Re-train the top-k trials with more seeds (the split fixed), select by the mean, record it."""
+def confirm_winner(study, fixed: list[str], top_k: int, seeds: int, config, objective: str, batch_size: int, launch,
+                   context: list[str], tracker) -> None:
+    """Re-train the top-k trials with more seeds (the split fixed), select by the mean, record it. The linear
+    baseline, when the study has one, is re-trained with the same seeds, so the verdict compares two means of
+    the same trainings (sweeping/verdict.py); it costs seconds."""
     from omegaconf import OmegaConf
 
     from textsweep.sweeping import confirm
+    from textsweep.sweeping.objectives import metric_of
     from textsweep.sweeping.search_space import override_value
 
-    top_k, seeds = int(sweeper.confirm["top_k"]), int(sweeper.confirm["seeds"])
     found = confirm.candidates(study, top_k)
     if not found:
         return
-    base_seed = int(OmegaConf.select(sweeper.config, "seed", default=42))
-    split_seed = OmegaConf.select(sweeper.config, "dataset.split_seed", default=None)
+    base_seed = int(OmegaConf.select(config, "seed", default=42))
+    split_seed = OmegaConf.select(config, "dataset.split_seed", default=None)
     split_seed = base_seed if split_seed is None else int(split_seed)
     jobs = []
     for c in found:
         params = [f"{k}={override_value(v)}" for k, v in c.params.items()]
         for seed in confirm.confirmation_seeds(base_seed, seeds):
-            jobs.append((c, [*space.fixed, *params, f"seed={seed}", f"dataset.split_seed={split_seed}",
-                             f"optuna.confirm_of={c.number}", *sweeper.context_overrides(tracker.run_id)]))
+            jobs.append((c, [*fixed, *params, f"seed={seed}", f"dataset.split_seed={split_seed}",
+                             f"optuna.confirm_of={c.number}", *context]))
+    baseline = baseline_of(study)
+    if baseline and baseline.get("value") is not None:  # its own run was the sweep's seed, as each trial's was
+        base = confirm.Candidate(-1, {}, baseline.get("run_id"), [baseline["value"]],
+                                 [baseline["test_accuracy"]] if baseline.get("test_accuracy") is not None else [])
+        for seed in confirm.confirmation_seeds(base_seed, seeds):
+            jobs.append((base, [*fixed, "baseline=true", f"seed={seed}", f"dataset.split_seed={split_seed}",
+                                "optuna.confirm_of=-1", *context]))
+    else:
+        base = None
     log.info("confirming the top %d trial(s) with %d more seed(s) each (%d runs; the split stays fixed)",
              len(found), seeds - 1, len(jobs))
-    for start in range(0, len(jobs), max(1, sweeper.n_jobs)):
-        batch = jobs[start:start + max(1, sweeper.n_jobs)]
-        for (candidate, _), result in zip(batch, sweeper.launch([overrides for _, overrides in batch])):
+    for start in range(0, len(jobs), max(1, batch_size)):
+        batch = jobs[start:start + max(1, batch_size)]
+        for (candidate, _), result in zip(batch, launch([overrides for _, overrides in batch])):
             try:
-                candidate.values.append(float(_job_metrics(result)[METRIC_OF[sweeper.objective]]))
+                metrics = _job_metrics(result)
+                candidate.values.append(float(metrics[metric_of(objective)]))
+                if metrics.get("test_accuracy") is not None:
+                    candidate.tests.append(float(metrics["test_accuracy"]))
             except (TextsweepError, KeyError, TypeError) as e:
-                log.warning("a confirmation run of trial %d failed (%s): its mean uses the runs that finished",
-                            candidate.number, e)
+                log.warning("a confirmation run of %s failed (%s): its mean uses the runs that finished",
+                            "the baseline" if candidate is base else f"trial {candidate.number}", e)
     chosen = confirm.select(found, study.direction.name == "MAXIMIZE")
-    confirm.record(study, tracker.client, tracker.run_id, found, chosen, sweeper.objective)
+    confirm.record(study, tracker.client, tracker.run_id, found, chosen, objective, base, top_k)
 
 
 def summary_lines(study, objective: str, trials_run: int, seconds: float, run_id: str | None = None,
-                  experiment_id: str | None = None) -> list[str]:
-    """The end of a sweep, as a person wants it: the best, how it compares, where to look next."""
-    from textsweep.sweeping import confirm
+                  experiment_id: str | None = None, top_k: int = 0, tracking_uri: str = "") -> list[str]:
+    """The end of a sweep, as a person wants it: the selection against the baseline (the verdict, the same
+    lines `sweep status` and `compare` print), where to look next."""
+    from textsweep.sweeping import confirm, verdict
 
     from textsweep.sweeping.pareto import front_lines, is_multi_objective
+    from textsweep.sweeping.study import trial_counts
 
     trials = study.get_trials(deepcopy=False)
-    states = {s: sum(t.state.name == s for t in trials) for s in ("COMPLETE", "PRUNED", "FAIL")}
+    states = trial_counts(study)
     lines = [f"study {study.study_name}: {trials_run} trial(s) run now in {seconds / 60:.1f} min; {len(trials)} in all "
              f"({states['COMPLETE']} complete, {states['PRUNED']} pruned, {states['FAIL']} failed)"]
     if is_multi_objective(study):
         return lines + front_lines(study) + [
             f"next: textsweep sweep status {study.study_name}   |   textsweep promote {study.study_name} --name <model> "
             "--within 0.005  (the fastest model within 0.005 of the best accuracy)"]
-    maximize = study.direction.name == "MAXIMIZE"
-    complete = [t for t in trials if t.state.name == "COMPLETE" and t.value is not None]
-    if not complete:
+    found = verdict.of_study(study, objective, top_k)
+    if found is None:
         return lines + ["no trial has completed yet"]
-    best = (max if maximize else min)(complete, key=lambda t: t.value)
-    params = " ".join(f"{k}={_short(v)}" for k, v in best.params.items())
-    lines.append(f"best trial #{best.number}: {objective} {best.value:.4f}  {params}")
     confirmed = confirm.recorded(study)
     if confirmed:
         chosen = next(c for c in confirmed["candidates"] if c["trial"] == confirmed["selected"])
         others = ", ".join(f"#{c['trial']} {c['mean']:.4f} ± {c['std']:.4f}" for c in confirmed["candidates"])
         lines.append(f"confirmed over {chosen['n']} seeds each (initialisation and shuffling; the split is fixed): "
                      f"{others}; selected #{chosen['trial']}")
-        reference = chosen["mean"]
-    else:
-        reference = best.value
-    baseline = baseline_of(study)
-    gap = gap_line(reference, baseline.get("value") if baseline else None, objective, maximize)
-    lines.append(gap or "no baseline for this study (hydra.sweeper.baseline=false)")
+    lines += verdict.lines(found)
+    selected = next(t for t in trials if t.number == found.trial)
+    lines.append("its values: " + " ".join(f"{k}={_short(v)}" for k, v in selected.params.items()))
     if run_id:
-        where = f"#/experiments/{experiment_id}/runs/{run_id}" if experiment_id else ""
-        lines.append(f"MLflow parent run {run_id}: `textsweep ui`, then http://127.0.0.1:5000/{where}")
+        from textsweep.tracking.links import run_page
+
+        lines.append(f"MLflow parent run {run_id}: {run_page(tracking_uri, experiment_id, run_id)}")
     lines.append(f"next: textsweep sweep status {study.study_name}   |   textsweep promote {study.study_name} --name <model>")
     return lines
 
@@ -134,12 +146,13 @@ def _short(value) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def print_summary(sweeper, study, tracker, trials_run: int, seconds: float) -> None:
-    lines = summary_lines(study, sweeper.objective, trials_run, seconds, tracker.run_id, tracker.experiment_id)
+def print_summary(study, objective: str, tracker, trials_run: int, seconds: float, top_k: int = 0) -> None:
+    lines = summary_lines(study, objective, trials_run, seconds, tracker.run_id, tracker.experiment_id, top_k,
+                          tracker.client.tracking_uri)
     print("\n".join(f"textsweep: {line}" for line in lines), flush=True)
 
 
-def check_space(sweeper, space) -> None:
+def check_space(space, config, loader) -> None:
     """A search space that cannot work fails in one line before any trial runs: a model knob whose bounds or
     choices lie outside what the knob accepts (an unknown cell, a rate of 1.5), and a knob that none of the
     presets the sweep can choose uses. (Within a sweep over presets, a knob that only some presets use is
@@ -148,7 +161,7 @@ def check_space(sweeper, space) -> None:
     from textsweep.errors import ConfigError
     from textsweep.config.validate import KNOBS, check_knob
 
-    check_group_choices(sweeper, space)
+    check_group_choices(space, loader)
     knobs = {key[len("model."):]: dist for key, dist in space.distributions.items()
              if key.startswith("model.") and key[len("model."):] in KNOBS}
     for knob, dist in knobs.items():
@@ -164,7 +177,7 @@ def check_space(sweeper, space) -> None:
     used = set()
     for preset in presets:
         overrides = [*space.fixed] + ([f"model={preset}"] if preset is not None else [])
-        cfg = sweeper.hydra_context.config_loader.load_sweep_config(sweeper.config, overrides)
+        cfg = loader.load_sweep_config(config, overrides)
         raw = _raw_blocks(cfg)
         used |= {k for k in knobs if f"${{model.{k}}}" in raw}
     for knob in knobs:
@@ -174,7 +187,7 @@ def check_space(sweeper, space) -> None:
                               f"drop it, or choose a preset whose blocks reference ${{model.{knob}}}")
 
 
-def check_group_choices(sweeper, space) -> None:
+def check_group_choices(space, loader) -> None:
     """A choice among config group options (model=choice(lstm,cnn_lstm)) names options that exist."""
     from optuna.distributions import CategoricalDistribution
     from textsweep.errors import ConfigError
@@ -182,7 +195,7 @@ def check_group_choices(sweeper, space) -> None:
     for key, dist in space.distributions.items():
         if not isinstance(dist, CategoricalDistribution):
             continue
-        options = group_options(sweeper.hydra_context.config_loader, key)
+        options = group_options(loader, key)
         missing = [str(c) for c in dist.choices if options and str(c) not in options]
         if missing:
             raise ConfigError(f"hydra.sweeper.params.{key}: {', '.join(missing)} is not an option of the {key} group: "

