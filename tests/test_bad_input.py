@@ -258,6 +258,8 @@ def bad_vectorizers():
     yield "bucket_lengths", lambda m: m.update(bucket_lengths=[8, 4])
     yield "bucket_lengths", lambda m: m.update(bucket_lengths=[8, 10**9])
     yield "vectorizer", lambda m: m.update(vectorizer=[])
+    yield "full_vectorizer.maxlen", lambda m: m.update(full_vectorizer={**m["vectorizer"], "maxlen": "9"})
+    yield "full_vectorizer", lambda m: m.update(full_vectorizer="words")
 
 
 def test_vectoriser_files_are_checked_against_their_schema(cli, home):

@@ -189,7 +189,8 @@ def test_predict_output_keeps_texts_with_tabs_newlines_and_quotes_in_one_field(m
     import io
 
     home, uri = model_uri
-    texts = ["a plain fine film", "a\ttabbed film", "a film\non two lines", 'a "quoted" film', "mixed\t\"\n'"]
+    texts = ["a plain fine film", "a\ttabbed film", "a film\non two lines", 'a "quoted" film', "mixed\t\"\n'",
+             "my password=hunter2 film at http://u:pw@h"]  # the user's text, never masked as if it were a log
     path = write_csv(tmp_path / "odd.csv", [(t, "positive") for t in texts])
     result = subprocess.run([sys.executable, "-m", "textsweep", "predict", uri, "--file", str(path)], cwd=home,
                             env=user_env(home), capture_output=True, text=True, timeout=120)

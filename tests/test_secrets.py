@@ -49,7 +49,8 @@ def contexts(url: str):
 
 
 KEY_FORMS = ("+tracking.token={s}", "tracking.password={s}", "+db.api_key='{s}'", "  password: {s}",
-             '{{"token": "{s}"}}', "+tracking.secret_key=\"{s}x'y\"", "--access-key={s}")
+             '{{"token": "{s}"}}', "+tracking.secret_key=\"{s}x'y\"", "--access-key={s}",
+             "+tracking.token='two {s} words'", "password: \"a {s}\"")
 
 
 @pytest.mark.parametrize("form", sorted({f for f, _, _ in url_forms("s")}))
@@ -66,7 +67,7 @@ def test_every_url_form_is_masked_in_every_context(form):
 def test_credential_like_keys_are_masked_and_plain_text_is_left_alone():
     for form in KEY_FORMS:
         text = form.format(s="Sekr3tKey")
-        assert "Sekr3tKey" not in mask_secrets(text), text
+        assert "Sekr3tKey" not in mask_secrets(text) and "words" not in mask_secrets(text), text
     for plain in ("dataset.max_tokens=5000 sqlite:////a/b.db", "http://127.0.0.1:5000/#/experiments/1",
                   "model.units=int(interval(4, 8))", "tokens: 12", "https://example.org/a?b=c"):
         assert mask_secrets(plain) == plain

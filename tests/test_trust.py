@@ -406,3 +406,17 @@ def test_a_single_run_killed_with_sigkill_is_closed_by_the_next_command_on_its_s
     open_experiment(compose())  # any run, sweep or multirun starting on this store
     killed = client.get_run(killed.info.run_id)
     assert killed.info.status == "FAILED" and killed.data.tags["textsweep.failure_reason"] == "process_lost"
+
+
+@pytest.mark.slow
+def test_a_sweep_that_fails_on_its_data_after_the_parent_run_began_leaves_no_run_running(cli, home, client):
+    # the header is right (the sweep's preflight passes); the labels are read when the baseline loads the data
+    rows = [(t, y.capitalize() if i % 4 == 0 else y) for i, (t, y) in enumerate(review_rows(60))]
+    path = write_csv(home / "reviews.csv", rows)
+    result = cli("train", "-m", *OPTUNA[:2], "hydra.sweeper.n_trials=1", "model.units=4,8", "dataset=csv",
+                 f"dataset.path={path}", "dataset.text_column=review", "dataset.label_column=sentiment", *TINY)
+    assert result.returncode == 2 and "differ only in case" in one_line(result.stderr)
+    runs = runs_of(client, "textsweep")
+    assert runs and {r.info.status for r in runs} == {"FAILED"}  # the parent began before the baseline failed
+    parent = next(r for r in runs if r.data.tags.get("textsweep.role") == "sweep")
+    assert "differ only in case" in parent.data.tags["textsweep.failure_message"]

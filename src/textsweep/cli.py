@@ -83,6 +83,7 @@ def _main(argv: list[str]) -> int:
     try:
         return _dispatch(argv)
     except KeyboardInterrupt:
+        _close_own_runs("KILLED", "interrupted")
         hint = "; run the command again to continue" if _resumable(argv) else ""
         print(f"textsweep: interrupted: the running MLflow run ended KILLED{hint}", file=sys.stderr)
         return 130
@@ -92,7 +93,16 @@ def _main(argv: list[str]) -> int:
     except BaseException as e:
         if isinstance(e, SystemExit):
             raise
+        error = e.error if hasattr(e, "error") else e  # errors.Escalated carries the TextsweepError
+        _close_own_runs("FAILED", type(error).__name__, str(error))
         return _report(e)
+
+
+def _close_own_runs(status: str, reason: str, message: str = "") -> None:
+    """No run this command began stays RUNNING after it stops (only where it opened a store at all)."""
+    runs = sys.modules.get("textsweep.tracking.runs")
+    if runs is not None:
+        runs.close_own_running_runs(status, reason, message)
 
 
 def _resumable(argv: list[str]) -> bool:

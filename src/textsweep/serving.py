@@ -154,6 +154,9 @@ def _texts(model_input) -> list[str]:
 
 
 def load_text_classifier(path: str) -> TextClassifier:
+    from textsweep.pipeline.vectorizer_file import read_vectorizer_file
+
+    meta = read_vectorizer_file(os.path.join(path, VECTORIZER_FILE))  # checked against its schema, before TensorFlow
     import keras
 
     import textsweep.pipeline.ngrams  # noqa: F401  (registers the n-gram bag's layers for safe_mode loading)
@@ -161,9 +164,6 @@ def load_text_classifier(path: str) -> TextClassifier:
     from textsweep.pipeline.buckets import Buckets
     from textsweep.pipeline.vectorize import Vectorizer
 
-    from textsweep.pipeline.vectorizer_file import read_vectorizer_file
-
-    meta = read_vectorizer_file(os.path.join(path, VECTORIZER_FILE))  # checked against its schema first
     vectorizer = Vectorizer(**meta["vectorizer"])
     lengths = meta.get("bucket_lengths")  # absent in models logged before bucketing existed
     buckets = Buckets(tuple(lengths), vectorizer.padding) if lengths else None

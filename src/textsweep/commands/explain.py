@@ -47,8 +47,10 @@ def main(argv: list[str]) -> int:
         explanations = [explain_text(classifier, text, args.method, args.target) for text in args.texts]
     except ValueError as e:
         raise ConfigError(str(e)) from None
+    from textsweep.config.masking import unmasked
+
     for e in explanations:
-        print(to_terminal(e, colour))
+        print(to_terminal(e, colour), file=unmasked(sys.stdout))  # the user's words, as they came in
     if args.html:
         with open(args.html, "w", encoding="utf-8") as f:
             f.write(to_html(explanations, f"textsweep explain ({args.method})"))

@@ -125,7 +125,9 @@ def main(argv: list[str]) -> int:
 
     header = True
     progress = Progress(args.file)
-    out = TsvWriter(sys.stdout)
+    from textsweep.config.masking import unmasked
+
+    out = TsvWriter(unmasked(sys.stdout))  # the user's texts, as they came in
     try:
         for batch in _batches(_texts(args), BATCH):
             probs = model.predict(pd.DataFrame({"text": batch}))

@@ -23,9 +23,11 @@ SECRET_NAME = re.compile(rf"(^|[._])(?:{SECRET_WORDS})$", re.I)
 MASK = "***"
 # user (possibly empty) ':' password '@', the password running to the word's last '@' (quotes included)
 _URL_PASSWORD = re.compile(r"(://[^:/@\s'\"]*:)(?!\*\*\*@)\S*@")
-# the value runs to the next separator; a quote inside it (`token=ab'cd`) does not end it, a closing one does
-_KEY_VALUE = re.compile(rf"((?:^|(?<=[\s?&;,'\"{{(\[.+~_-]))[\w.]*{SECRET_WORDS}['\"]?\s*[=:]\s*['\"]?)(?!\*\*\*)"
-                        r"([^\s&;,'\"})\]]+(?:['\"][^\s&;,'\"})\]]+)*)", re.I | re.M)
+_KEY = rf"(?:^|(?<=[\s?&;,'\"{{(\[.+~_-]))[\w.-]*{SECRET_WORDS}['\"]?\s*[=:]\s*"
+# a quoted value runs to its closing quote, spaces included (`+tracking.token='two words'`)
+_KEY_QUOTED = re.compile(rf"({_KEY}(['\"]))(?!\*\*\*\2)([^\n]*?)(?=\2)", re.I | re.M)
+# else the value runs to the next separator; a quote inside it (`token=ab'cd`) does not end it, a closing one does
+_KEY_VALUE = re.compile(rf"({_KEY}['\"]?)(?!\*\*\*)([^\s&;,'\"}})\]]+(?:['\"][^\s&;,'\"}})\]]+)*)", re.I | re.M)
 
 
 def mask_secrets(text, *urls: str):
@@ -45,6 +47,7 @@ def mask_secrets(text, *urls: str):
                 if tail:
                     text = text.replace(tail + "@", MASK + "@")
     text = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)
+    text = _KEY_QUOTED.sub(lambda m: m.group(1) + MASK, text)
     return _KEY_VALUE.sub(lambda m: m.group(1) + MASK, text)
 
 
@@ -119,3 +122,9 @@ def masked_streams():
         yield
     finally:
         sys.stdout, sys.stderr = saved
+
+
+def unmasked(stream):
+    """The stream under a masking one: for a command's data output (predict's rows, explain's words), which
+    is the user's own text and must come out as it went in ("my password=... film" is a review, not a log)."""
+    return getattr(stream, "_stream", stream) if isinstance(stream, _MaskingStream) else stream

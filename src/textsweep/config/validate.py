@@ -48,8 +48,7 @@ def check_finite(node, key: str = "") -> None:
     (`trainer.early_stopping.min_delta=nan` would stop nothing, silently)."""
     if isinstance(node, dict):
         for k, v in node.items():
-            if k != "hydra":
-                check_finite(v, f"{key}.{k}" if key else str(k))
+            check_finite(v, f"{key}.{k}" if key else str(k))
     elif isinstance(node, list):
         for i, v in enumerate(node):
             check_finite(v, f"{key}.{i}")
@@ -61,7 +60,11 @@ def validate_config(cfg: DictConfig, in_sweep: bool = False) -> list[str]:
     """Raises ConfigError on the first bad value. Returns the model knobs that are set but that the preset does
     not use: an error in a single run, but in a sweep that chooses among presets a knob may apply to only some
     of them, so there they are returned (the run logs them as not applicable) instead."""
-    check_finite(OmegaConf.to_container(cfg, resolve=True, throw_on_missing=False))
+    for key in cfg:
+        if key != "hydra":  # Hydra's own node resolves only inside a running app; it holds no float setting of ours
+            node = cfg[key]
+            check_finite(OmegaConf.to_container(node, resolve=True, throw_on_missing=False)
+                         if OmegaConf.is_config(node) else node, str(key))
     check_seed(cfg.seed, "seed")
     validate_inputs(cfg)
     uses_embedding = not is_ngram_model(cfg.model)

@@ -263,6 +263,27 @@ def mlflow_run(client, experiment_id: str, run_name: str, tags: dict[str, str]):
         close_run(client, run_id, "FINISHED")
 
 
+def close_own_running_runs(status: str, reason: str, message: str = "") -> int:
+    """End `status` every run this process owns that is still RUNNING, in the experiments it opened; returns how
+    many. The last word of a command that stops on an error or a signal: whatever step failed (a sweep's
+    baseline on a wrong dataset.path, before its trial loop), no run it began is left RUNNING for the next
+    invocation to call `process_lost`."""
+    from textsweep.reclaim import OWNER, current_owner
+    from textsweep.tracking.filters import equals
+
+    owner, closed = current_owner(), 0
+    for client, experiment_id in list(_OPENED.values()):
+        try:
+            runs = client.search_runs([experiment_id], filter_string=" and ".join(
+                ["attributes.status = 'RUNNING'", equals(f"tags.`{OWNER}`", owner, "the owner")]))
+        except Exception:  # the store itself may be what failed
+            continue
+        for run in runs:
+            _safe_end(client, run.info.run_id, status, reason, message)
+            closed += 1
+    return closed
+
+
 def _safe_end(client, run_id: str, status: str, reason: str, message: str = "") -> None:
     try:
         close_run(client, run_id, status, reason, message)
