@@ -206,6 +206,38 @@ def test_a_value_the_study_cannot_take_fails_its_trial_in_one_line(tmp_path, ret
     assert "textsweep: error: no trial of study" in ran.stderr and "Traceback" not in ran.stderr
 
 
+def test_custom_search_space_adds_a_constrained_parameter(tmp_path):
+    app = SPHERE.replace("if __name__", """def configure(cfg, trial):
+        x = trial.params["x"]
+        trial.suggest_float("z", x - cfg.max_z_difference_from_x, x + cfg.max_z_difference_from_x)
+        trial.suggest_float("+w", 0.0, 1.0)
+
+    if __name__""")
+    config = """
+        defaults:
+          - override hydra/sweeper: optuna
+          - override hydra/sweeper/sampler: random
+        hydra:
+          sweeper:
+            sampler:
+              seed: 123
+            direction: minimize
+            n_trials: 8
+            params:
+              x: range(-5.5, 5.5, 0.5)
+              y: choice(-5, 0, 5)
+            custom_search_space: .custom-search-space-objective.configure
+        x: 1
+        y: 1
+        z: 100
+        max_z_difference_from_x: 0.3
+    """
+    ran = run_app(tmp_path, app, config)
+    assert ran.returncode == 0, ran.stderr[-3000:]
+    best = results_of(tmp_path)["best_params"]
+    assert abs(best["x"] - best["z"]) <= 0.3 and 0 <= best["+w"] <= 1
+
+
 @pytest.mark.parametrize("max_failure_rate", [0.5, 1.0])
 def test_max_failure_rate_stops_with_the_jobs_error_only_above_it(tmp_path, max_failure_rate):
     config = """
