@@ -149,3 +149,15 @@ def end_leftovers(mark: str, grace: float = 10) -> dict[int, str]:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
     return left
+
+
+def drain(fd: int, chunks: list) -> None:
+    """Read a pseudo-terminal's leader until the child closes it (a test's reader thread), into `chunks`."""
+    while True:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # the terminal closed
+            return
+        if not data:
+            return
+        chunks.append(data)

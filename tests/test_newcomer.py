@@ -277,7 +277,7 @@ def test_training_shows_a_progress_bar_on_a_terminal_and_one_line_per_epoch_in_a
             "tracking.log_model=false"]
     leader, follower = pty.openpty()
     chunks = []
-    reader = threading.Thread(target=lambda: _drain(leader, chunks), daemon=True)
+    reader = threading.Thread(target=lambda: processes.drain(leader, chunks), daemon=True)
     reader.start()
     on_terminal = subprocess.run(args, cwd=home, env=user_env(home), stdout=follower, stderr=subprocess.DEVNULL, timeout=300)
     os.close(follower)
@@ -291,18 +291,6 @@ def test_training_shows_a_progress_bar_on_a_terminal_and_one_line_per_epoch_in_a
     epoch_lines = [line for line in in_a_log.stdout.splitlines() if " - accuracy: " in line]
     assert len(epoch_lines) == 1 and "\r" not in in_a_log.stdout  # one line for the one epoch, no bar
 
-
-def _drain(fd: int, chunks: list) -> None:
-    import os
-
-    while True:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:  # the terminal closed
-            return
-        if not data:
-            return
-        chunks.append(data)
 
 
 # --- 8. dashboard ------------------------------------------------------------------------------------------------

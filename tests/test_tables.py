@@ -83,7 +83,7 @@ def test_compare_on_a_terminal_and_into_a_pipe(home):
 
     leader, follower = pty.openpty()
     chunks = []
-    reader = threading.Thread(target=lambda: _drain(leader, chunks), daemon=True)
+    reader = threading.Thread(target=lambda: processes.drain(leader, chunks), daemon=True)
     reader.start()
     on_terminal = processes.run(args, cwd=home, env={**user_env(home), "COLUMNS": "60"}, stdout=follower,
                                 stderr=subprocess.DEVNULL, capture_output=False, timeout=processes.patience(120))
@@ -96,13 +96,3 @@ def test_compare_on_a_terminal_and_into_a_pipe(home):
     assert "3.42M" in shown and "0.0043" in shown and " lr " in shown  # 60 columns: the short headers
     assert all(i[:8] in shown and i not in shown for i in ids)
 
-
-def _drain(fd: int, chunks: list) -> None:
-    while True:
-        try:
-            data = os.read(fd, 65536)
-        except OSError:  # the terminal closed
-            return
-        if not data:
-            return
-        chunks.append(data)

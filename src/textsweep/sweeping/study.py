@@ -42,7 +42,6 @@ def open_storage(url: str, heartbeat_interval: int | None = None, grace_period: 
                  max_retries: int | None = None, first_use_lock: bool = True):
     """first_use_lock: serialise workers that open a new SQLite store together (a `.lock` file beside it); another
     app's sweep opens its store in the sweeper's process alone, before any job, and leaves no such file."""
-    import optuna
     from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 
     quiet_optuna()
