@@ -383,6 +383,22 @@ def test_non_finite_numbers_are_refused_in_any_float_setting(cli, compose):
             parse_search_space({}, [dimension])
     result = cli("train", "trainer.early_stopping.min_delta=nan", *TINY)
     assert result.returncode == 2 and "min_delta=nan is not a finite number" in one_line(result)
+    for key in ("timeout", "max_failure_rate", "heartbeat_interval"):  # the sweeper's own numeric settings
+        for value in ("nan", "inf"):
+            swept = cli("train", "-m", "hydra/sweeper=optuna", f"hydra.sweeper.{key}={value}", "model.units=4,8", *TINY)
+            # the float ones by the sweeper's check; heartbeat_interval, an integer, by the schema's type
+            expected = f"hydra.sweeper.{key}: Value '{value}'" if key == "heartbeat_interval" else \
+                f"hydra.sweeper.{key}={value} is not a finite number"
+            assert swept.returncode == 2 and expected in one_line(swept), swept.stderr[-2000:]
+
+
+def test_an_over_long_run_name_is_refused_in_one_line(compose):
+    from textsweep.config.validate import validate_config
+    from textsweep.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^run_name is 300 characters long \(at most 200"):
+        validate_config(compose("run_name=" + "r" * 300))
+    validate_config(compose("run_name=" + "r" * 200))
 
 
 def wildcard_hosts():

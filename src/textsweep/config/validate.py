@@ -66,6 +66,11 @@ def validate_config(cfg: DictConfig, in_sweep: bool = False) -> list[str]:
             check_finite(OmegaConf.to_container(node, resolve=True, throw_on_missing=False)
                          if OmegaConf.is_config(node) else node, str(key))
     check_seed(cfg.seed, "seed")
+    from textsweep.config.names import MAX_NAME
+
+    if cfg.run_name is not None and len(str(cfg.run_name)) > MAX_NAME:
+        raise ConfigError(f"run_name is {len(str(cfg.run_name))} characters long (at most {MAX_NAME}, within MLflow's "
+                          "run name column): shorten it, or leave it null for the preset's name")
     validate_inputs(cfg)
     uses_embedding = not is_ngram_model(cfg.model)
     not_applicable = _validate_model(cfg, in_sweep)

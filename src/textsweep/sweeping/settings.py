@@ -47,6 +47,12 @@ class SweepSettings:
 
     def check(self) -> None:
         """What every app's sweep refuses before anything is recorded."""
+        import math
+
+        for key in ("timeout", "max_failure_rate"):  # nan passes every comparison below (heartbeat: an int)
+            value = getattr(self, key)
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ConfigError(f"hydra.sweeper.{key}={value} is not a finite number: give a number, or null")
         if self.n_trials is None or self.n_trials < 1:
             raise ConfigError(f"hydra.sweeper.n_trials={self.n_trials} must be >= 1")
         if self.n_jobs < 1:
