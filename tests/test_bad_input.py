@@ -433,3 +433,11 @@ def test_predict_output_quotes_tabs_newlines_and_quotes():
         writer.writerow(row)
     assert list(csv.reader(io.StringIO(out.getvalue(), newline=""), delimiter="\t")) == rows
     assert out.getvalue().splitlines()[0] == "0.1000\t0.9000\tpositive\tplain"  # plain rows stay plain
+
+
+def test_a_negative_outage_grace_is_refused_in_one_line(compose):
+    from textsweep.config.validate import validate_config
+    from textsweep.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^tracking.outage_grace_s=-1.0 must be >= 0"):
+        validate_config(compose("tracking.outage_grace_s=-1"))

@@ -138,15 +138,18 @@ def test_sweep_against_an_mlflow_server_with_a_postgresql_backend(home, pg_url, 
 
 
 @pytest.mark.slow
-def test_a_tracking_outage_mid_run_loses_no_training_and_no_curve_point(home, pg_url, tmp_path):
+@pytest.mark.parametrize("epochs", [40, 5])
+def test_a_tracking_outage_mid_run_loses_no_training_and_no_curve_point(home, pg_url, tmp_path, epochs):
+    # 40 epochs (~1 s each) outlast the outage: the kept epochs go with a later one. 5 end while the server is
+    # still away: the end of training waits for it (tracking.outage_grace_s), however slowly it restarts.
     backend, port = pg_url(), free_port()
     server = start_mlflow_server(backend, tmp_path / "artifacts", port)
     uri = f"http://127.0.0.1:{port}"
     env = {**user_env(home), "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
     proc = processes.spawn([sys.executable, "-m", "textsweep", "train", "tracking=server", f"tracking.uri={uri}",
-                             "experiment_name=outage", "trainer.epochs=40", "tracking.log_model=false",
+                             "experiment_name=outage", f"trainer.epochs={epochs}", "tracking.log_model=false",
                              "dataset.num_samples=3000", "dataset.maxlen=16", "embedding.dim=4", "model.units=8",
-                             "trainer.verbose=0"],  # long enough (~1 s an epoch) to outlast the outage
+                             "trainer.verbose=0"],
                             cwd=home, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         client = mlflow.MlflowClient(uri)
@@ -159,8 +162,10 @@ def test_a_tracking_outage_mid_run_loses_no_training_and_no_curve_point(home, pg
         assert proc.returncode == 0, err[-3000:]
         [run] = runs_of(client, "outage")
         assert run.info.status == "FINISHED"
-        assert [m.step for m in client.get_metric_history(run.info.run_id, "val_accuracy")] == list(range(1, 41))
+        assert [m.step for m in client.get_metric_history(run.info.run_id, "val_accuracy")] == list(range(1, epochs + 1))
         assert "keeping epoch" in out + err  # the outage was noticed and bridged, not ignored
+        if epochs == 5:
+            assert "retrying for up to" in out + err  # training ended during the outage and waited for the store
     finally:
         stop(proc, grace=0)
         stop(server)

@@ -147,7 +147,7 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
     trial = open_trial(cfg)
     run_name, tags = run_identity(cfg, data, buckets, not_applicable, trial, variant_label(cfg), hydra_overrides(),
                                   parent=cfg.optuna.parent_run_id or os.environ.get(PARENT_ENV), multirun=_is_multirun())
-    epoch_logger = MlflowEpochLogger(client, None)
+    epoch_logger = MlflowEpochLogger(client, None, cfg.tracking.outage_grace_s)
     monitor = early_stopping_monitor(cfg.trainer, cfg.optuna.objective, in_sweep(cfg))
     pruning = (OptunaPruning(trial, cfg.optuna.objective, reported_best(cfg.trainer, cfg.optuna.objective, monitor), cfg.trainer.epochs)
                if trial is not None else None)

@@ -142,6 +142,9 @@ class TrackingConfig:
     # Validation examples explained word by word in explanations/validation_examples.html;
     # null = 5 for a plain run, 0 for a sweep's trials (set a number to have them there too).
     explain_examples: Optional[int] = None
+    # Seconds a finished training waits for an unreachable tracking store to come back before it gives up on
+    # the epochs' metrics it kept (a server restart on a busy machine takes 15-60 s); 0: give up at once
+    outage_grace_s: float = 120.0
 
 
 @dataclass

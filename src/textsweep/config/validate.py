@@ -72,6 +72,7 @@ def validate_config(cfg: DictConfig, in_sweep: bool = False) -> list[str]:
         raise ConfigError(f"run_name is {len(str(cfg.run_name))} characters long (at most {MAX_NAME}, within MLflow's "
                           "run name column): shorten it, or leave it null for the preset's name")
     validate_inputs(cfg)
+    _at_least("tracking.outage_grace_s", cfg.tracking.outage_grace_s, 0)
     uses_embedding = not is_ngram_model(cfg.model)
     not_applicable = _validate_model(cfg, in_sweep)
     if cfg.model.wide < 0:

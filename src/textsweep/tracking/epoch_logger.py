@@ -2,6 +2,7 @@
 
 import logging
 import math
+import time
 
 import keras
 
@@ -18,12 +19,14 @@ class MlflowEpochLogger(keras.callbacks.Callback):
 
     MLflow's client already retries a request with backoff; if the store stays away longer than that,
     the epoch's metrics are kept and sent with the next epoch's, so an outage costs no training and
-    loses no curve point. Still unreachable at the end of training: a TrackingError says so.
+    loses no curve point. At the end of training, kept metrics wait up to `grace_s` seconds for the store to
+    come back (tracking.outage_grace_s: a restarted server can take a minute on a busy machine); still
+    unreachable then, a TrackingError says so.
     """
 
-    def __init__(self, client, run_id: str | None):
+    def __init__(self, client, run_id: str | None, grace_s: float = 0.0):
         super().__init__()
-        self.client, self.run_id, self.pending = client, run_id, []
+        self.client, self.run_id, self.pending, self.grace_s = client, run_id, [], grace_s
 
     def on_epoch_end(self, epoch, logs=None):
         metrics = {k: v for k, v in (logs or {}).items() if k in EPOCH_METRICS and v is not None and math.isfinite(v)}
@@ -32,9 +35,15 @@ class MlflowEpochLogger(keras.callbacks.Callback):
         self.flush(final=False)
 
     def on_train_end(self, logs=None):
-        self.flush(final=True)
+        deadline, pause = time.monotonic() + max(0.0, self.grace_s), 1.0
+        while not self.flush(final=time.monotonic() + pause > deadline):
+            log.warning("MLflow tracking store still unreachable: %d epoch(s) of metrics kept; retrying for up to %.0f s "
+                        "more (tracking.outage_grace_s)", len(self.pending), deadline - time.monotonic())
+            time.sleep(pause)
+            pause = min(2 * pause, 15.0)
 
-    def flush(self, final: bool) -> None:
+    def flush(self, final: bool) -> bool:
+        """Send the kept epochs in order; True when none is left. final: an unreachable store raises."""
         while self.pending:
             step, metrics = self.pending[0]
             try:
@@ -48,5 +57,6 @@ class MlflowEpochLogger(keras.callbacks.Callback):
                     ) from None
                 log.warning("MLflow tracking store unreachable (%s): keeping epoch %d's metrics to send later",
                             type(e).__name__, step)
-                return
+                return False
             self.pending.pop(0)
+        return True
