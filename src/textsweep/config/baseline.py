@@ -31,18 +31,3 @@ def baseline_config(cfg: DictConfig) -> DictConfig:
         out.model.merge_with(preset)
         out.run_name = out.run_name or "baseline"
     return out
-
-
-def gap_line(best: float, baseline: float | None, metric: str = "val_accuracy", maximize: bool = True) -> str | None:
-    """One plain sentence: how far the best trial is above or below the baseline, in points."""
-    if baseline is None:
-        return None
-    gap = (best - baseline) * (100 if "accuracy" in metric else 1)
-    better = gap > 0 if maximize else gap < 0
-    unit = " points" if "accuracy" in metric else ""
-    if abs(gap) < 1e-9:
-        return f"the best trial ties the linear baseline ({metric} {baseline:.4f})"
-    if better:
-        return f"the best trial beats the linear baseline by {abs(gap):.2f}{unit} of {metric} ({best:.4f} vs {baseline:.4f})"
-    return (f"the linear baseline wins: it beats the best trial by {abs(gap):.2f}{unit} of {metric} "
-            f"({baseline:.4f} vs {best:.4f}); widen the search (presets, embedding, learning rate) or keep the baseline")

@@ -14,7 +14,6 @@ import json
 import statistics
 from dataclasses import asdict, dataclass
 
-from textsweep.config.baseline import VALUE_ATTR
 from textsweep.sweeping.confirm import recorded
 
 TAG = "textsweep.verdict"
@@ -55,7 +54,9 @@ def of_study(study, objective: str, top_k: int = 0) -> "Verdict | None":
         return None
     maximize = study.direction.name == "MAXIMIZE"
     by_number = {t.number: t for t in complete}
-    baseline = _json_attr(study, VALUE_ATTR) or {}
+    from textsweep.sweeping.steps import baseline_of
+
+    baseline = baseline_of(study) or {}
     confirmed = recorded(study)
     chosen = None
     if confirmed:
@@ -147,10 +148,6 @@ def from_tags(tags: dict) -> "Verdict | None":
     except (TypeError, ValueError):
         return None  # written by another version: no verdict rather than a wrong one
 
-
-def _json_attr(study, key: str) -> dict | None:
-    raw = study.user_attrs.get(key)
-    return json.loads(raw) if raw else None
 
 
 def _mean(values) -> float | None:
