@@ -26,11 +26,16 @@ from pathlib import Path
 # Each pruner with settings that suit an epoch budget on small data: successive halving uses epochs as its
 # resource (rungs at 1, 3, 9 epochs); the median pruner waits for 5 complete trials and never cuts epoch 1.
 PRUNERS = {
+    # Optuna's own rule: any trial may be pruned from the first rung of the first trials on
     "successive_halving": ["hydra/sweeper/pruner=successive_halving", "hydra.sweeper.pruner.min_resource=1",
-                           "hydra.sweeper.pruner.reduction_factor=3"],
+                           "hydra.sweeper.pruner.reduction_factor=3", "hydra.sweeper.pruner.n_startup_trials=0"],
     # halving at every doubling of the epochs (rungs at 2, 3, 5, 9 epochs): more rungs, each keeping the top half
     "successive_halving_2": ["hydra/sweeper/pruner=successive_halving", "hydra.sweeper.pruner.min_resource=1",
-                             "hydra.sweeper.pruner.reduction_factor=2"],
+                             "hydra.sweeper.pruner.reduction_factor=2", "hydra.sweeper.pruner.n_startup_trials=0"],
+    # the shipped one: the same, with the first 3 complete trials never pruned (the preset and two searched ones),
+    # a field for the rungs to rank against before anything is halved (sweeping/startup_pruner.py)
+    "successive_halving_startup": ["hydra/sweeper/pruner=successive_halving", "hydra.sweeper.pruner.min_resource=1",
+                                   "hydra.sweeper.pruner.reduction_factor=3", "hydra.sweeper.pruner.n_startup_trials=3"],
     "hyperband": ["hydra/sweeper/pruner=hyperband", "hydra.sweeper.pruner.min_resource=1",
                   "hydra.sweeper.pruner.reduction_factor=3"],
     "median": ["hydra/sweeper/pruner=median", "hydra.sweeper.pruner.n_startup_trials=5", "hydra.sweeper.pruner.n_warmup_steps=1"],
@@ -62,7 +67,8 @@ def summarize(home: Path, study_name: str, wall: float) -> dict:
     states = [t.state.name for t in study.trials]
     return {
         "study": study_name, "trials": len(states), "complete": states.count("COMPLETE"), "pruned": states.count("PRUNED"),
-        "failed": states.count("FAIL"), "epochs_trained": int(sum(m.get("epochs_run", 0) for m in metrics.values())),
+        "failed": states.count("FAIL"), "searched_complete": states[1:].count("COMPLETE"),  # all but trial 0, the preset
+        "epochs_trained": int(sum(m.get("epochs_run", 0) for m in metrics.values())),
         "wall_s": round(wall, 1), "best_val_accuracy": best.value, "best_trial": best.number, "best_params": best.params,
         "best_test_accuracy": metrics[best.number]["test_accuracy"],
         "baseline_val_accuracy": metrics[0]["final_val_accuracy"], "baseline_test_accuracy": metrics[0]["test_accuracy"],
@@ -92,10 +98,12 @@ def main() -> None:
             wall = run_sweep(home, csv, study, pruner, args.n_trials, args.epochs, seed)
             rows.append({"pruner": pruner, "seed": seed, **summarize(home, study, wall)})
             print(json.dumps({k: v for k, v in rows[-1].items() if k != "best_params"}), flush=True)
-    print("\n| pruner | seed | trials (complete/pruned/failed) | epochs trained | wall time (s) | best val acc | its test acc | baseline test acc |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n| pruner | seed | trials (complete/pruned/failed) | searched complete | best trial | epochs trained | wall time (s) "
+          "| best val acc | its test acc | preset's test acc |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in sorted(rows, key=lambda r: (args.pruners.index(r["pruner"]), r["seed"])):
-        print(f"| {r['pruner']} | {r['seed']} | {r['trials']} ({r['complete']}/{r['pruned']}/{r['failed']}) | {r['epochs_trained']} "
+        print(f"| {r['pruner']} | {r['seed']} | {r['trials']} ({r['complete']}/{r['pruned']}/{r['failed']}) | {r['searched_complete']} "
+              f"| {r['best_trial']} | {r['epochs_trained']} "
               f"| {r['wall_s']} | {100 * r['best_val_accuracy']:.2f} % | {100 * r['best_test_accuracy']:.2f} % "
               f"| {100 * r['baseline_test_accuracy']:.2f} % |")
     print()

@@ -1,6 +1,7 @@
 """Model quality over several splits: the linear baselines, the tutorial presets and a shipped sweep's selection.
 
     python bench/quality.py --csv rt_snippets.csv [--seeds 1 2 3] [--sweep reviews] [--home DIR] [--json out.json]
+    python bench/quality.py --data rt3 --dir DATA --no-tutorials     # one of bench/baseline.py's corpora
     python bench/quality.py --csv rt_snippets.csv --mask          # padding masks: mask_zero off vs on
     python bench/quality.py --csv x --combine s1.json s2.json s3.json   # one table from runs made apart
 
@@ -8,8 +9,9 @@ For each seed (= one test/validation split of the CSV; columns review, sentiment
 - TF-IDF (1-2 grams) + logistic regression, C chosen on the validation split (scikit-learn, the reference);
 - textsweep's built-in baseline (`baseline=true`, the bag_of_ngrams preset) — trained by the sweep, once per study;
 - the tutorial presets `lstm` and `cnn_lstm` with the tutorial's settings (experiment=rt_snippets, 3 epochs);
-- the shipped sweep, run blind through the CLI as a user runs it; its selection is the confirmed winner (or the
-  best trial when the sweep confirms nothing). Its test accuracy is the selected trial's own run's.
+- the shipped sweep, run blind through the CLI as a user runs it; its selection and the baseline beside it are the
+  sweep's own verdict (sweeping/verdict.py): the confirmed winner's mean over the confirmation seeds and the
+  baseline's over the same seeds (validation and test), or single runs when the sweep confirms nothing.
 Prints a Markdown table of mean ± std over the seeds and every seed's figures; --json keeps the raw numbers.
 """
 
@@ -23,6 +25,10 @@ import time
 from pathlib import Path
 
 DATA = ["dataset=csv", "dataset.text_column=review", "dataset.label_column=sentiment"]
+
+
+def data_overrides(text_column: str, label_column: str) -> list[str]:
+    return ["dataset=csv", f"dataset.text_column={text_column}", f"dataset.label_column={label_column}"]
 
 
 def textsweep(home: Path, *args: str) -> float:
@@ -46,14 +52,14 @@ def last_run(home: Path, experiment: str):
     return client.search_runs([exp.experiment_id], order_by=["attributes.start_time DESC"], max_results=1)[0]
 
 
-def tfidf_reference(csv: str, seed: int) -> dict:
+def tfidf_reference(csv: str, seed: int, data: list[str] = DATA) -> dict:
     """scikit-learn's TF-IDF (1-2 grams, sublinear tf) + LogisticRegression, C by validation accuracy, on
     textsweep's own split: bench/baseline.py's reference, the one the built-in baseline is held to."""
     from baseline import scikit_learn
 
     from textsweep.config.compose import compose_config
 
-    return scikit_learn(compose_config([*DATA, f"dataset.path={csv}", f"seed={seed}"]), seed)
+    return scikit_learn(compose_config([*data, f"dataset.path={csv}", f"seed={seed}"]), seed)
 
 
 def tutorial(home: Path, csv: str, seed: int, preset: str) -> dict:
@@ -67,8 +73,7 @@ def sweep(home: Path, csv: str, seed: int, name: str, extra: list[str]) -> tuple
     """(the sweep's selection, its built-in baseline, facts about the sweep) for one split."""
     import optuna
 
-    from textsweep.sweeping import confirm
-    from textsweep.sweeping.steps import baseline_of
+    from textsweep.sweeping import verdict
 
     study_name = f"{name}_seed{seed}"
     seconds = textsweep(home, "sweep", name, f"dataset.path={csv}", f"seed={seed}", f"hydra.sweeper.study_name={study_name}",
@@ -76,23 +81,21 @@ def sweep(home: Path, csv: str, seed: int, name: str, extra: list[str]) -> tuple
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.load_study(study_name=study_name, storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}")
     client = client_of(home)
-    confirmed = confirm.recorded(study)
-    chosen = confirmed["selected"] if confirmed else study.best_trial.number
-    trial = study.trials[chosen]
+    found = verdict.of_study(study, "val_accuracy")
+    trial = study.trials[found.trial]
     run = client.get_run(trial.user_attrs["mlflow_run_id"]).data
     states = [t.state.name for t in study.trials]
     epochs = 0
     for t in study.trials:
         if "mlflow_run_id" in t.user_attrs:
             epochs += int(client.get_run(t.user_attrs["mlflow_run_id"]).data.metrics.get("epochs_run", 0))
-    baseline = baseline_of(study) or {}
-    base_test = client.get_run(baseline["run_id"]).data.metrics["test_accuracy"] if baseline.get("run_id") else None
-    selection = {"val": run.metrics["final_val_accuracy"], "test": run.metrics["test_accuracy"], "seconds": seconds,
-                 "val_confirmed_mean": run.metrics.get("confirmed_val_mean"), "trial": chosen,
+    selection = {"val": found.value, "test": found.test, "runs": found.runs, "seconds": seconds, "trial": found.trial,
+                 "preset": found.preset, "linear_weight": found.linear_weight,
                  "variant": run.tags.get("textsweep.variant"), "params": trial.params}
     facts = {"trials": len(states), "complete": states.count("COMPLETE"), "pruned": states.count("PRUNED"),
              "failed": states.count("FAIL"), "epochs_trained": epochs, "wall_s": seconds}
-    return selection, {"val": baseline.get("value"), "test": base_test, "seconds": None}, facts
+    baseline = {"val": found.baseline, "test": found.baseline_test, "runs": found.baseline_runs, "seconds": None}
+    return selection, baseline, facts
 
 
 def mean_std(values: list[float]) -> str:
@@ -131,7 +134,10 @@ def masks(home: Path, csv: str, seeds: list[int]) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--csv", required=True, help="review CSV (columns review, sentiment), e.g. from get_rt_snippets.sh")
+    p.add_argument("--csv", help="review CSV (columns review, sentiment), e.g. from get_rt_snippets.sh")
+    p.add_argument("--data", help="or one of bench/baseline.py's corpora: rt, rt3, speeches (fetched into --dir)")
+    p.add_argument("--dir", default=".", help="where --data's CSV is (fetched there when missing)")
+    p.add_argument("--no-tutorials", action="store_true", help="skip the tutorial presets (their settings fit RT only)")
     p.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     p.add_argument("--sweep", default="reviews", help="the shipped sweep to run blind (sweeps/<name>.yaml)")
     p.add_argument("--sweep-args", nargs="*", default=[], help="extra overrides for the sweep (e.g. --n-trials 10)")
@@ -150,7 +156,16 @@ def main() -> None:
         return
     home = Path(args.home).resolve()
     home.mkdir(parents=True, exist_ok=True)
-    csv = str(Path(args.csv).resolve())
+    data = DATA
+    if args.data:
+        from baseline import DATASETS, csv_of
+
+        _, _, text_column, label_column = DATASETS[args.data]
+        data = data_overrides(text_column, label_column)
+        csv = str(csv_of(args.data, Path(args.dir)).resolve())
+        args.sweep_args = [f"dataset.text_column={text_column}", f"dataset.label_column={label_column}", *args.sweep_args]
+    else:
+        csv = str(Path(args.csv).resolve())
     if args.mask:
         result = masks(home, csv, args.seeds)
         print(table({"lstm, mask_zero=false": result["off"], "lstm, mask_zero=true": result["on"]}))
@@ -158,15 +173,16 @@ def main() -> None:
         result = {"TF-IDF + logistic regression (scikit-learn)": [], "textsweep baseline (bag_of_ngrams)": [],
                   "tutorial lstm": [], "tutorial cnn_lstm": [], f"sweep {args.sweep}: selection": [], "sweeps": []}
         for seed in args.seeds:
-            result["TF-IDF + logistic regression (scikit-learn)"].append(tfidf_reference(csv, seed))
-            result["tutorial lstm"].append(tutorial(home, csv, seed, "lstm"))
-            result["tutorial cnn_lstm"].append(tutorial(home, csv, seed, "cnn_lstm"))
+            result["TF-IDF + logistic regression (scikit-learn)"].append(tfidf_reference(csv, seed, data))
+            if not args.no_tutorials:
+                result["tutorial lstm"].append(tutorial(home, csv, seed, "lstm"))
+                result["tutorial cnn_lstm"].append(tutorial(home, csv, seed, "cnn_lstm"))
             selection, baseline, facts = sweep(home, csv, seed, args.sweep, args.sweep_args)
             result[f"sweep {args.sweep}: selection"].append(selection)
             result["textsweep baseline (bag_of_ngrams)"].append(baseline)
             result["sweeps"].append(facts)
-            print(f"seed {seed}: " + json.dumps({k: v[-1] for k, v in result.items()}, default=str), flush=True)
-        print(table({k: v for k, v in result.items() if k != "sweeps"}))
+            print(f"seed {seed}: " + json.dumps({k: v[-1] for k, v in result.items() if v}, default=str), flush=True)
+        print(table({k: v for k, v in result.items() if k != "sweeps" and v}))
         for seed, facts in zip(args.seeds, result["sweeps"]):
             print(f"seed {seed}: sweep {facts}")
     if args.json:

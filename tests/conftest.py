@@ -159,6 +159,46 @@ def study_with_strong_history(storage_url: str, name: str) -> None:
                                             value=0.99, intermediate_values={0: 0.99, 1: 0.99, 2: 0.99}))
 
 
+@pytest.fixture
+def small_disk(tmp_path):
+    """make(size) -> a folder on a size-limited tmpfs (mounting needs root, which CI has). Outside CI a machine
+    that cannot mount skips the test; under CI=true it must mount, so a refusal fails."""
+    mounts = []
+
+    def make(size: str) -> Path:
+        folder = tmp_path / f"disk{len(mounts)}"
+        folder.mkdir()
+        result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True)
+        if result.returncode != 0:
+            why = f"cannot mount a tmpfs here ({result.stderr.decode().strip()[:100]})"
+            if os.environ.get("CI") == "true":
+                pytest.fail(why)
+            pytest.skip(why)
+        mounts.append(folder)
+        return folder
+
+    yield make
+    for folder in mounts:
+        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+
+def fill_disk(folder: Path) -> Path:
+    """Take every free byte of the file system under `folder` (a full disk from now on); returns the filler,
+    whose removal frees the space again."""
+    filler = folder / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (1 << 16, 1 << 12, 1):  # big blocks, then whatever is left
+            try:
+                while True:
+                    os.write(fd, b"\0" * size)
+            except OSError:  # ENOSPC: full at this block size
+                pass
+    finally:
+        os.close(fd)
+    return filler
+
+
 def free_port() -> int:
     """A port on 127.0.0.1 that nothing listens on now."""
     import socket

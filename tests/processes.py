@@ -119,6 +119,27 @@ def run(args: list[str], timeout: float, end_group: bool = False, **kwargs) -> s
     return subprocess.CompletedProcess(args, proc.returncode, out, err)
 
 
+def _live_processes():
+    """(pid, state, parent pid, process group) of every process, from /proc/<pid>/stat."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            state, ppid, pgid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[:3]
+        except (OSError, ValueError):  # gone meanwhile
+            continue
+        yield int(entry.name), state, int(ppid), int(pgid)
+
+
+def group_members(pgid: int) -> list[int]:
+    """The live (not zombie) processes of process group `pgid`: a command's children that outlived it."""
+    return [pid for pid, state, _, group in _live_processes() if group == pgid and state != "Z"]
+
+
+def children_of(pid: int) -> list[int]:
+    return [child for child, _, parent, _ in _live_processes() if parent == pid]
+
+
 def leftovers(mark: str) -> dict[int, str]:
     """{pid: command line} of the live processes, other than this one, whose environment carries MARK=mark."""
     needle = f"{MARK}={mark}".encode() + b"\0"

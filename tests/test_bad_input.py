@@ -441,3 +441,22 @@ def test_a_negative_outage_grace_is_refused_in_one_line(compose):
 
     with pytest.raises(ConfigError, match=r"^tracking.outage_grace_s=-1.0 must be >= 0"):
         validate_config(compose("tracking.outage_grace_s=-1"))
+
+
+def test_promote_of_a_run_whose_model_is_gone_says_so_in_one_line_and_registers_nothing(client, home, tmp_path, monkeypatch):
+    import mlflow
+
+    from textsweep.errors import TrackingError
+    from textsweep.results.promotion import promote
+
+    # as `textsweep promote` sets it (mlflow.register_model works on the global store)
+    monkeypatch.setattr(mlflow.tracking._tracking_service.utils, "_tracking_uri", f"sqlite:///{home / 'mlruns' / 'mlflow.db'}")
+
+    experiment_id = client.create_experiment("e", artifact_location=str(tmp_path / "artifacts"))
+    run_id = client.create_run(experiment_id).info.run_id
+    client.log_metric(run_id, "final_val_accuracy", 0.8)
+    client.set_tag(run_id, "textsweep.model_uri", f"runs:/{run_id}/model")  # its model's artifacts were deleted
+    client.set_terminated(run_id)
+    with pytest.raises(TrackingError, match=f"run {run_id}'s model .* cannot be registered"):
+        promote(client, "e", "m")
+    assert client.search_registered_models() == []

@@ -210,3 +210,22 @@ def test_the_baseline_is_within_half_a_point_of_scikit_learn_on_the_rt_snippets(
             best = (val, model.score(x_test, s.y_test))
     ours = run_training(cfg)["test_accuracy"]
     assert best[1] - ours <= 0.005, f"scikit-learn {best[1]:.4f}, textsweep's baseline {ours:.4f}"
+
+
+def test_a_model_logged_before_the_bag_read_whole_texts_still_loads_with_safe_mode(tmp_path):
+    """Models logged before 2026-12-07 hold ngrams.NgramBag (hashed n-grams of the padded ids): kept so they load."""
+    import keras
+
+    from textsweep.pipeline.ngrams import NgramBag
+
+    ids = keras.Input(shape=(8,), dtype="int32", name="token_ids")
+    bag = NgramBag(20, 1, buckets=64, name="ngram_bag")
+    model = keras.Model(ids, keras.layers.Dense(1, activation="sigmoid", name="output")(bag(ids)))
+    bag.kernel.assign(np.random.default_rng(0).normal(size=(20 + 64, 1)).astype("float32"))
+    x = np.array([[0, 0, 3, 4, 5, 6, 7, 8], [0] * 8], dtype="int32")
+    path = tmp_path / "old.keras"
+    model.save(path)
+    again = keras.saving.load_model(path, safe_mode=True)
+    expected = model.predict(x, verbose=0)
+    np.testing.assert_allclose(again.predict(x, verbose=0), expected, rtol=1e-6)
+    assert np.isfinite(expected).all() and expected[1, 0] == pytest.approx(0.5)  # an empty text: the zero vector

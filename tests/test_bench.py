@@ -67,7 +67,7 @@ def test_levers_bench_measures_each_lever_against_a_baseline(tmp_path):
 def test_fixed_cost_bench_splits_the_cost_per_process_and_per_sweep_trial(tmp_path):
     out = tmp_path / "fixed_cost.json"
     subprocess.run([sys.executable, str(REPO / "bench" / "fixed_cost.py"), "--train", "200", "--sweep-train", "100",
-                    "--trials", "2", "--import-runs", "1", "--json", str(out)], check=True, capture_output=True, timeout=400)
+                    "--test", "100", "--trials", "2", "--import-runs", "1", "--json", str(out)], check=True, capture_output=True, timeout=400)
     result = json.loads(out.read_text())
     assert result["process"]["parts"]["import TensorFlow/Keras"] > 0
     tutorial = result["process"]["tutorial"]

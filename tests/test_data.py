@@ -199,3 +199,31 @@ def test_a_wrong_dataset_target_fails_in_one_line_naming_the_key(compose, target
         validate_config(cfg)
         load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=None)
     assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_maxlen_null_follows_the_training_lengths():
+    from textsweep.pipeline.data import maxlen_from_lengths
+
+    assert maxlen_from_lengths(np.arange(1, 101)) == 96  # p95 = 95.05, rounded up to a multiple of 8
+    assert maxlen_from_lengths(np.full(50, 3)) == 16  # never below 16
+    assert maxlen_from_lengths(np.full(50, 5000)) == 1000  # a recurrent layer's steps stay affordable
+    assert maxlen_from_lengths(np.array([], dtype=int)) == 16
+
+
+@pytest.mark.slow
+def test_a_run_with_maxlen_null_trains_at_the_length_its_data_has(compose, home, client):
+    from conftest import runs_of
+    from textsweep.train import run_training
+
+    rows = [(" ".join([text] * 3), label) for text, label in review_rows(300, seed=4)]  # 18 to 60 words
+    path = write_csv(home / "long.csv", rows)
+    cfg = compose("dataset=csv", f"dataset.path={path}", "dataset.text_column=review", "dataset.label_column=sentiment",
+                  "dataset.maxlen=null", "model=cnn_maxpool", "model.filters=4", "trainer.epochs=1",
+                  "tracking.log_model=false", "tracking.explain_examples=0", "experiment_name=follows")
+    validate_config(cfg)
+    data = load_dataset(cfg.dataset, cfg.trainer, 42, None)
+    run_training(cfg)
+    [run] = runs_of(client, "follows")
+    expected = data.vectorizer.maxlen
+    assert data.x_train.shape[1] == expected > 24  # longer than any preset default of the tiny tests
+    assert run.data.params["dataset.maxlen"] == str(expected)

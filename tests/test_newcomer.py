@@ -126,7 +126,8 @@ def test_compare_shows_a_sweeps_best_trial_in_a_table_that_fits_120_columns(home
     ticks = curves_figure(curve_histories(client, rows)).axes[0].get_xticks()
     assert all(float(t).is_integer() for t in ticks)  # whole epochs
     result = cli("compare", "--experiment", "quickstart_sweep", "--no-log", timeout=60)
-    assert result.returncode == 0 and best[:8] in result.stdout and "0.9800" in result.stdout
+    assert "98.0 %" in table and "51.0 %" in table  # accuracies as percentages on a terminal
+    assert result.returncode == 0 and best in result.stdout and "0.98" in result.stdout and "%" not in result.stdout  # a pipe: as stored
 
 
 # --- 3. read-only commands ------------------------------------------------------------------------------

@@ -239,3 +239,31 @@ def test_a_trial_that_reached_its_last_epoch_completes_instead_of_being_pruned_t
     assert hook.pruned_at == pruned_at and len(fitted.history["val_accuracy"]) == (pruned_at or epochs)
     trial = optuna.load_study(study_name="last", storage=storage).trials[number]
     assert max(trial.intermediate_values) == 1 and trial.system_attrs.get("completed_rung_0") == 0.5  # reported, recorded
+
+
+def test_successive_halving_prunes_nobody_before_its_startup_trials_complete(tmp_path):
+    # The preset, enqueued first, completes with a good score; a searched trial that starts slower is the
+    # worst of the rung and would be pruned at once. With n_startup_trials (MedianPruner's name, given to
+    # successive halving by textsweep) nothing is pruned until that many trials completed; then halving resumes.
+    from textsweep.sweeping.study import PRUNER_ATTR, ReopenedTrial, make_pruner
+
+    spec = {"_target_": "optuna.pruners.SuccessiveHalvingPruner", "min_resource": 1, "reduction_factor": 3,
+            "n_startup_trials": 2}
+    storage = f"sqlite:///{tmp_path / 'optuna.db'}"
+    study = optuna.create_study(study_name="fair", storage=storage, direction="maximize", pruner=make_pruner(spec))
+    study.set_user_attr(PRUNER_ATTR, json.dumps(spec))
+    def trial_reporting(*values):  # as a job does: report each epoch, ask the pruner (which records the rungs)
+        trial = ReopenedTrial(storage, "fair", study.ask().number)
+        return [trial.report(value, step) for step, value in enumerate(values)], trial
+
+    assert trial_reporting(0.80, 0.85)[0] == [False, False]  # the preset
+    study.tell(0, 0.85)
+    pruned, searched = trial_reporting(0.60, 0.62)
+    assert pruned == [False, False]  # one trial complete of the two: it runs its whole budget
+    study.tell(searched.number, 0.62)
+    # two complete: halving is back, and ranks a slow start against both (0.62 recorded at the rung as well)
+    assert trial_reporting(0.60, 0.61)[0] == [False, True]
+    assert sorted(t.system_attrs.get("completed_rung_0") for t in study.get_trials()) == [0.61, 0.62, 0.85]
+    assert make_pruner({**spec, "n_startup_trials": 0}).__class__ is optuna.pruners.SuccessiveHalvingPruner
+    with pytest.raises(ConfigError, match="n_startup_trials"):
+        make_pruner({**spec, "n_startup_trials": -1})

@@ -32,8 +32,19 @@ def url_forms(secret: str):
         encoded = quote(f"{secret}@:/x", safe="")
         yield "percent-encoded", f"{scheme}://alice:{encoded}@{host}", encoded
         yield "@ in password", f"{scheme}://alice:{secret}@tail@{host}", secret
+        # a URL percent-encoded as a whole (passed inside another URL or a form field): escapes hide '://', ':' and '@'
+        yield "whole URL percent-encoded", quote(f"{scheme}://alice:{secret}@{host}", safe=""), secret
+        yield "whole URL percent-encoded, empty user", lower_escapes(quote(f"{scheme}://:{secret}@{host}", safe="")), secret
+        yield "whole URL percent-encoded, query", quote(f"{scheme}://{host}?sslmode=require&password={secret}&x=1", safe=""), secret
         for key in ("password", "token", "api_key", "access_key"):
             yield f"query {key}", f"{scheme}://{host}?sslmode=require&{key}={secret}&x=1", secret
+
+
+def lower_escapes(text: str) -> str:
+    """%3A -> %3a: escapes are case-insensitive, and some encoders write them in lower case."""
+    import re
+
+    return re.sub(r"%[0-9A-F]{2}", lambda m: m.group().lower(), text)
 
 
 def contexts(url: str):

@@ -3,6 +3,7 @@ reclaimed at once, concurrent workers draw distinct values, and bad data never t
 MLflow, Optuna and PostgreSQL in temporary folders; tiny data."""
 
 import json
+import os
 import pickle
 import signal
 import subprocess
@@ -161,10 +162,29 @@ def test_a_sweep_killed_with_sigkill_and_restarted_at_once_reclaims_its_trial_an
     assert first.state.name == "FAIL" and first.user_attrs["fail_reason"] == "process_lost"
     assert retry.state.name == "COMPLETE" and retry.params == first.params and retry.system_attrs["failed_trial"] == 0
     killed_run = client.get_run(first.user_attrs["mlflow_run_id"])
-    assert killed_run.info.status == "FAILED" and killed_run.data.tags["textsweep.failure_reason"] == "process_lost"
+    assert killed_run.info.status == "KILLED" and killed_run.data.tags["textsweep.failure_reason"] == "process_lost"
     parents = [r for r in runs_of(client, "textsweep") if r.data.tags.get("textsweep.role") == "sweep"]
-    assert sorted(r.info.status for r in parents) == ["FAILED", "FINISHED"]
+    assert sorted(r.info.status for r in parents) == ["FINISHED", "KILLED"]  # kill -9: a signal, not an error
     assert not [r for r in runs_of(client, "textsweep") if r.info.status == "RUNNING"]
+
+
+def test_a_run_that_a_reclaimer_ended_keeps_its_verdict_when_its_own_process_fails_after(client):
+    """`sweep status` may reclaim a dead sweep's trial (run KILLED, process_lost) while its worker still trains; the
+    worker then fails on the finished trial. That error is a consequence: the run stays KILLED, not FAILED."""
+    from textsweep.reclaim import OWNER
+    from textsweep.tracking.runs import close_run, mlflow_run
+
+    experiment_id = client.create_experiment("reclaimed")
+    with pytest.raises(RuntimeError):
+        with mlflow_run(client, experiment_id, "trial", {OWNER: "a worker"}) as run_id:
+            close_run(client, run_id, "KILLED", "process_lost")  # what the reclaimer does from another process
+            raise RuntimeError("Trial#1 has already finished and can not be updated.")
+    run = client.get_run(run_id)
+    assert (run.info.status, run.data.tags["textsweep.failure_reason"]) == ("KILLED", "process_lost")
+    with pytest.raises(RuntimeError):  # and a run nobody else ended still ends FAILED with its error
+        with mlflow_run(client, experiment_id, "trial", {}) as run_id:
+            raise RuntimeError("boom")
+    assert client.get_run(run_id).info.status == "FAILED"
 
 
 # --- concurrent workers' samplers ----------------------------------------------------------------------
@@ -256,25 +276,6 @@ def test_a_class_too_small_to_split_is_caught_before_training(compose, tmp_path)
 
 
 # --- a full disk -------------------------------------------------------------------------------------
-
-@pytest.fixture
-def small_disk(tmp_path):
-    """A size-limited tmpfs (we run as root in CI); skipped where mounting is not allowed."""
-    mounts = []
-
-    def make(size: str) -> Path:
-        folder = tmp_path / f"disk{len(mounts)}"
-        folder.mkdir()
-        result = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True)
-        if result.returncode != 0:
-            pytest.skip(f"cannot mount a tmpfs here ({result.stderr.decode().strip()[:100]})")
-        mounts.append(folder)
-        return folder
-
-    yield make
-    for folder in mounts:
-        subprocess.run(["umount", "-l", str(folder)], capture_output=True)
-
 
 @pytest.mark.slow
 def test_a_disk_full_mid_run_ends_the_run_failed_in_one_line(cli, client, small_disk):
@@ -386,6 +387,8 @@ def test_compare_on_a_read_only_store_is_one_line(cli, home, client, small_disk)
     client.set_terminated(run.info.run_id, "FINISHED")
     mlruns = home / "mlruns"
     if subprocess.run(["mount", "--bind", "-o", "ro", str(mlruns), str(mlruns)], capture_output=True).returncode:
+        if os.environ.get("CI") == "true":  # CI runs as root: a refusal there is a failure, not a skip
+            pytest.fail("cannot bind-mount read-only under CI")
         pytest.skip("cannot bind-mount read-only here")
     subprocess.run(["mount", "-o", "remount,bind,ro", str(mlruns)], capture_output=True)
     try:
@@ -405,7 +408,7 @@ def test_a_single_run_killed_with_sigkill_is_closed_by_the_next_command_on_its_s
     assert killed.info.status == "RUNNING"  # what kill -9 leaves
     open_experiment(compose())  # any run, sweep or multirun starting on this store
     killed = client.get_run(killed.info.run_id)
-    assert killed.info.status == "FAILED" and killed.data.tags["textsweep.failure_reason"] == "process_lost"
+    assert killed.info.status == "KILLED" and killed.data.tags["textsweep.failure_reason"] == "process_lost"
 
 
 @pytest.mark.slow
@@ -420,3 +423,32 @@ def test_a_sweep_that_fails_on_its_data_after_the_parent_run_began_leaves_no_run
     assert runs and {r.info.status for r in runs} == {"FAILED"}  # the parent began before the baseline failed
     parent = next(r for r in runs if r.data.tags.get("textsweep.role") == "sweep")
     assert "differ only in case" in parent.data.tags["textsweep.failure_message"]
+
+
+@pytest.mark.slow
+def test_a_joblib_sweep_whose_trials_fail_on_the_data_leaves_nothing_running_for_status(cli, home, client):
+    # no baseline: the data is first read inside the launcher's workers, after the parent run began
+    rows = [(t, y.capitalize() if i % 4 == 0 else y) for i, (t, y) in enumerate(review_rows(60))]
+    path = write_csv(home / "reviews.csv", rows)
+    result = cli("train", "-m", *OPTUNA, "hydra.sweeper.study_name=bad_data", "hydra.sweeper.n_trials=2",
+                 "hydra.sweeper.n_jobs=2", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "model.units=4,8",
+                 "dataset=csv", f"dataset.path={path}", "dataset.text_column=review", "dataset.label_column=sentiment", *TINY)
+    line = one_line(result.stderr)  # each trial failed on it: the sweep's failure (1), with the data's one line
+    assert result.returncode == 1 and "all 2 trial(s)" in line and "differ only in case" in line, line
+    runs = runs_of(client, "textsweep")
+    assert runs and {r.info.status for r in runs} == {"FAILED"}, [(r.info.run_name, r.info.status) for r in runs]
+    trials = optuna.load_study(study_name="bad_data", storage=f"sqlite:///{home / 'mlruns' / 'optuna.db'}").trials
+    assert trials and {t.state.name for t in trials} == {"FAIL"}
+    status = cli("sweep", "status", "bad_data")
+    assert status.returncode == 0 and "running 0," in status.stdout, status.stdout + status.stderr[-2000:]
+
+
+def test_a_failures_line_keeps_the_fix_at_the_end_of_a_long_data_error():
+    from textsweep.sweeping.study import failure_line
+
+    path = "/tmp/" + "deep/" * 60 + "reviews.csv"  # a long path before the fix, as on a CI machine
+    message = f"dataset.path={path} (column 'sentiment'): labels 'Positive' and 'positive' differ only in case: fix them\nTraceback"
+    line = failure_line({"fail_reason": "DataError", "fail_message": message})
+    assert line.startswith("DataError: dataset.path=") and line.endswith("differ only in case: fix them"), line
+    huge = failure_line({"fail_reason": "ValueError", "fail_message": "x" * 5000})
+    assert len(huge) < 700 and huge.endswith("…")  # only a line no terminal shows is cut, and it says so

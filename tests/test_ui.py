@@ -49,8 +49,10 @@ def ui(tmp_path_factory):
     home = tmp_path_factory.mktemp("ui-home")
     for preset in ("lstm", "cnn_lstm"):
         run_training(compose_config([f"home={home}", *TINY, f"model={preset}", "model.units=8"]))
+    # a parent run with two trials is what the pages show: no confirming re-training of the best (none is looked at)
     sweep = processes.run([sys.executable, "-m", "textsweep", "sweep", "quickstart", "--n-trials", "2", *TINY,
-                          "tracking.log_model=false"], cwd=home, env=user_env(home), timeout=processes.patience(300))
+                          "tracking.log_model=false", "hydra.sweeper.confirm.top_k=0"], cwd=home, env=user_env(home),
+                          timeout=processes.patience(300))
     assert sweep.returncode == 0, sweep.stderr[-2000:]
     port = free_port()
     with processes.running([sys.executable, "-m", "textsweep", "ui", "--port", str(port)], cwd=home, env=user_env(home),
@@ -98,6 +100,20 @@ def test_ui_lists_the_variants_and_shows_a_runs_metric_and_model(ui):
     assert "Logged models (1)" in text and f"/models/{model_id}" in dom  # the model, linked from its run
     text, _ = page_text(f"{ui['url']}/#/experiments/{experiment.experiment_id}/runs/{run.info.run_id}/artifacts", ui["profile"])
     assert "accuracy_curve.png" in text and "config.yaml" in text and "explanations" in text
+
+
+def test_a_runs_charts_open_on_the_objective(ui):
+    """The run page's "Model metrics" tab: the objective's chart comes first, in a section of its own
+    (epoch_logger.OBJECTIVE_SECTION), above the other 20-odd charts that the UI sorts by name."""
+    client = ui["client"]
+    experiment = client.get_experiment_by_name("textsweep")
+    run = client.search_runs([experiment.experiment_id])[0]
+    assert [m.value for m in client.get_metric_history(run.info.run_id, "objective/val_accuracy")] == \
+        [m.value for m in client.get_metric_history(run.info.run_id, "val_accuracy")]
+    text, _ = page_text(f"{ui['url']}/#/experiments/{experiment.experiment_id}/runs/{run.info.run_id}/model-metrics",
+                        ui["profile"])
+    sections = re.findall(r"(\S+(?: metrics)?) \((\d+)\) Add chart", text)
+    assert sections[0] == ("objective", "1") and sections[1][0] == "Model metrics", sections
 
 
 def test_ui_shows_a_sweep_parent_with_its_trials(ui):

@@ -15,7 +15,7 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 X = optuna.distributions.FloatDistribution(0.0, 1.0)
 
 
-def study_with(values, tests=None, enqueue_first=False, baseline=None, states=None):
+def study_with(values, tests=None, enqueue_first=False, baseline=None, states=None, weights=None):
     study = optuna.create_study(direction="maximize", study_name="s")
     if enqueue_first:
         study.enqueue_trial({"x": 0.5})
@@ -23,6 +23,8 @@ def study_with(values, tests=None, enqueue_first=False, baseline=None, states=No
         trial = study.ask({"x": X})
         if tests is not None:
             trial.set_user_attr(verdict.TEST_ATTR, tests[i])
+        if weights is not None:  # a blended trial's job records the linear model's share (model.linear_blend)
+            trial.set_user_attr("linear_weight", weights[i])
         state = (states or {}).get(i, "COMPLETE")
         if state == "COMPLETE":
             study.tell(trial, value)
@@ -43,6 +45,7 @@ def test_an_unconfirmed_sweep_compares_its_best_trial_with_the_baseline_run_and_
     text = "\n".join(verdict.lines(v))
     assert "beats the linear baseline by 3.00 points" in text
     assert "test 78.00 %" in text and "test 76.50 %" in text and "test: +1.50 points" in text
+    assert "val_accuracy 80.00 %" in text and "val_accuracy 77.00 %" in text  # accuracies read as percentages
 
 
 def test_a_confirmed_selection_is_compared_with_the_baseline_over_the_same_seeds(record):
@@ -110,3 +113,20 @@ def test_a_confirmed_selection_without_the_baselines_retrainings_is_compared_run
     record(study, found, found[0])
     v = verdict.of_study(study, "val_accuracy")
     assert (v.value, v.runs, v.test, v.baseline, v.baseline_runs) == (0.80, 1, 0.79, 0.78, 1)
+
+
+def test_a_blended_selection_says_how_much_of_it_is_the_linear_model():
+    study = study_with([0.70, 0.80], tests=[0.69, 0.78], baseline={"value": 0.77, "test_accuracy": 0.765},
+                       weights=[0.9, 0.35])
+    v = verdict.of_study(study, "val_accuracy")
+    assert v.linear_weight == 0.35
+    assert "blends the network with the linear baseline: 0.35 linear, 0.65 network" in "\n".join(verdict.lines(v))
+    assert verdict.from_tags(verdict.as_tags(v)) == v
+
+
+def test_a_loss_objective_keeps_its_decimals_and_accuracies_read_as_percentages():
+    v = verdict.Verdict("s", "val_loss", False, 3, 0.41234, 1, 0.8, False, baseline=0.45678, baseline_runs=1,
+                        baseline_test=0.75)
+    text = "\n".join(verdict.lines(v))
+    assert "val_loss 0.4123, test 80.00 %" in text and "val_loss 0.4568, test 75.00 %" in text
+    assert "beats the linear baseline by 0.04 of val_loss" in text

@@ -137,14 +137,14 @@ def _report(e: BaseException) -> int:
 
         print(f"textsweep: error: {mask_secrets(one_line(e))}", file=sys.stderr)
         return 2
-    from textsweep.tracking.databases import disk_full
+    from textsweep.tracking.databases import disk_full_cause, error_line
 
-    if disk_full(e):  # whatever layer hit it (artifacts, the store, the cache): the run already ended FAILED
+    if disk_full_cause(e) is not None:  # whatever layer hit it (artifacts, the store, the cache): the run already ended FAILED
         from textsweep.config.masking import mask_secrets
 
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:200]
-        print(f"textsweep: error: the disk is full ({mask_secrets(first)}): free space, or point TEXTSWEEP_HOME, "
-              "tracking.uri or tracking.artifact_root elsewhere; a run it stopped ended FAILED", file=sys.stderr)
+        print(f"textsweep: error: the disk is full ({mask_secrets(error_line(e))}): free space, or point TEXTSWEEP_HOME, "
+              "tracking.uri or tracking.artifact_root elsewhere; a run it stopped ended FAILED (one a full store kept "
+              "open: at the next `textsweep sweep status` or run)", file=sys.stderr)
         return 2
     if "readonly database" in str(e).lower() or "read-only file system" in str(e).lower():
         from textsweep.config.masking import mask_secrets

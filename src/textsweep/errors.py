@@ -59,7 +59,12 @@ class Escalated(BaseException):
 
 
 class Interrupted(KeyboardInterrupt):
-    """SIGTERM (a scheduler stopping the job) or SIGINT: the run ends KILLED, never FINISHED."""
+    """SIGTERM (a scheduler stopping the job) or SIGINT: the run ends KILLED, never FINISHED. `reason` is the run's
+    failure reason: `interrupted`, or `process_lost` for a launcher's job whose sweep process died."""
+
+    def __init__(self, message: str = "", reason: str = "interrupted"):
+        super().__init__(message)
+        self.reason = reason
 
 
 class SweepFailed(RunFailed):

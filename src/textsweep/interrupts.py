@@ -5,8 +5,12 @@ A signal that lands inside a write (an epoch's metrics, a pruning report) waits 
 Raised inside SQLAlchemy's commit, it could leave the store's write lock taken, and every write after it,
 the run's KILLED status among them, would wait out SQLite's busy timeout (20 s in MLflow) and fail.
 A second signal does not wait: a write stuck retrying an unreachable server stops on the second Ctrl-C.
+
+A launcher's worker whose sweep process died stops its job the same way (`interrupt_main_thread`): its run
+ends KILLED with the reason `process_lost`.
 """
 
+import os
 import signal
 import threading
 from contextlib import contextmanager
@@ -15,6 +19,13 @@ from textsweep.errors import Interrupted
 
 _writes_in_progress = 0
 _pending_signal: int | None = None
+_reason: tuple[str, str] | None = None  # why this process signalled itself (interrupt_main_thread)
+
+
+def _interrupted(signum: int) -> Interrupted:
+    if _reason is not None and signum == signal.SIGTERM:
+        return Interrupted(_reason[1], reason=_reason[0])
+    return Interrupted(f"received signal {signum}")
 
 
 def _handler(signum, frame):
@@ -22,7 +33,14 @@ def _handler(signum, frame):
     if _writes_in_progress and _pending_signal is None:
         _pending_signal = signum  # raised when the write is done
         return
-    raise Interrupted(f"received signal {signum}")
+    raise _interrupted(signum)
+
+
+def interrupt_main_thread(reason: str, message: str) -> None:
+    """From another thread: stop the main thread's work as SIGTERM would, with `reason` (a job whose sweep died)."""
+    global _reason
+    _reason = (reason, message)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 @contextmanager
@@ -54,4 +72,4 @@ def store_write():
         _writes_in_progress -= 1
         if not _writes_in_progress and _pending_signal is not None:
             signum, _pending_signal = _pending_signal, None
-            raise Interrupted(f"received signal {signum}")
+            raise _interrupted(signum)

@@ -159,6 +159,7 @@ def load_text_classifier(path: str) -> TextClassifier:
     meta = read_vectorizer_file(os.path.join(path, VECTORIZER_FILE))  # checked against its schema, before TensorFlow
     import keras
 
+    import textsweep.pipeline.blend  # noqa: F401  (registers the blend layer for safe_mode loading)
     import textsweep.pipeline.ngrams  # noqa: F401  (registers the n-gram bag's layers for safe_mode loading)
 
     from textsweep.pipeline.buckets import Buckets

@@ -54,10 +54,15 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
     split_seed = cfg.seed if cfg.dataset.split_seed is None else cfg.dataset.split_seed
     ngram_model = is_ngram_model(cfg.model)
     data = load_dataset(cfg.dataset, cfg.trainer, split_seed, RunPaths.of(cfg).dataset_cache,
-                        whole_texts=ngram_model or bool(cfg.model.wide))
+                        whole_texts=ngram_model or bool(cfg.model.wide) or bool(cfg.model.linear_blend))
     if ngram_model and not data.vectorizer.reads_text:
         raise ConfigError("the n-gram baseline reads raw text, and this dataset's vocabulary has ids only (dataset=imdb "
                           "without imdb_word_index.json): set dataset.word_index_path, or hydra.sweeper.baseline=false")
+    if cfg.dataset.maxlen is None:  # it followed the data: the length the arrays have, checked against the blocks
+        from textsweep.config.blocks import check_blocks
+
+        cfg.dataset.maxlen = data.vectorizer.maxlen
+        check_blocks(OmegaConf.to_container(cfg.model.blocks, resolve=True), cfg.dataset.maxlen)
     pretrained = None if ngram_model else build_embedding(cfg.embedding, data.vectorizer.vocab, cfg.seed)
     timings = {"time_data_s": time.perf_counter() - started}
     client, experiment_id = open_experiment(cfg)
@@ -99,6 +104,8 @@ def variant_label(cfg: DictConfig) -> str:
         parts.append(f"{m.reduce}pool")
     if m.wide:
         parts.append("wide")
+    if m.linear_blend:
+        parts.append("blend")
     if m.blocks and m.blocks[0].get("type") != "ngram_bag" and cfg.embedding.name != "learned":
         parts.append(cfg.embedding.name + ("" if cfg.embedding.trainable else "-frozen"))
     return "-".join(parts)
@@ -147,7 +154,7 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
     trial = open_trial(cfg)
     run_name, tags = run_identity(cfg, data, buckets, not_applicable, trial, variant_label(cfg), hydra_overrides(),
                                   parent=cfg.optuna.parent_run_id or os.environ.get(PARENT_ENV), multirun=_is_multirun())
-    epoch_logger = MlflowEpochLogger(client, None, cfg.tracking.outage_grace_s)
+    epoch_logger = MlflowEpochLogger(client, None, cfg.tracking.outage_grace_s, cfg.optuna.objective)
     monitor = early_stopping_monitor(cfg.trainer, cfg.optuna.objective, in_sweep(cfg))
     pruning = (OptunaPruning(trial, cfg.optuna.objective, reported_best(cfg.trainer, cfg.optuna.objective, monitor), cfg.trainer.epochs)
                if trial is not None else None)
@@ -157,11 +164,15 @@ def track_run(cfg, client, experiment_id, model, data, pretrained, timings: dict
             if trial is not None:
                 trial.set_user_attr("mlflow_run_id", run_id)
             counts, params = log_begin(client, run_id, cfg, model, data, pretrained)
-            fitted, final = fit_and_score(model, data, cfg.trainer, cfg.seed, [epoch_logger] + ([pruning] if pruning else []),
-                                          buckets, monitor, timings, linear_bag(cfg))
+            fitted, final, model = fit_and_score(model, data, cfg.trainer, cfg.seed,
+                                                 [epoch_logger] + ([pruning] if pruning else []), buckets, monitor, timings,
+                                                 linear_bag(cfg), bool(cfg.model.linear_blend))
             pruned_at = pruning.pruned_at if pruning else None
             if trial is not None:  # beside the value: the verdict shows a selection's test accuracy (sweeping/verdict.py)
                 trial.set_user_attr("test_accuracy", float(final["test_accuracy"]))
+                if "linear_weight" in final:  # the verdict says how much of the selection is the linear model
+                    trial.set_user_attr("linear_weight", float(final["linear_weight"]))
+            epoch_logger.wait_for_store()  # an outage since the last epoch: waited out, not a failed training
             started = time.perf_counter()
             keep_model = model_not_kept(cfg.tracking, cfg.optuna, trial, final) if pruned_at is None and cfg.tracking.log_model else None
             logs_model = pruned_at is None and cfg.tracking.log_model and keep_model is None
@@ -195,20 +206,31 @@ def linear_bag(cfg) -> dict | None:
 
 
 def fit_and_score(model, data, trainer: DictConfig, seed: int, callbacks: list, buckets, monitor: str | None, timings: dict,
-                  linear: dict | None = None):
+                  linear: dict | None = None, blend: bool = False):
     """Fit (Keras, or the linear solver for the n-gram bag alone: `linear` is its block), then score validation
     (the fit's own last or restored epoch) and test: loss, accuracy and macro-F1. Knows nothing of MLflow or
-    Optuna: they come in as callbacks. Returns (Fitted, the final metrics)."""
+    Optuna: they come in as callbacks. blend (model.linear_blend): the network is blended with the linear model,
+    w chosen on validation each epoch (pipeline/blend.py). Returns (Fitted, the final metrics, the model to log:
+    `model`, or its blend)."""
     from textsweep.pipeline.fit import fit_model, predict_split, split_scores
 
+    batch = max(trainer.batch_size, 256)
     if linear is not None:
         from textsweep.pipeline.linear import fit_linear
 
         fitted = fit_linear(model, data, linear.get("C"), callbacks)
+    elif blend:
+        from textsweep.pipeline.blend import BlendOnValidation, blended, linear_part
+
+        part = linear_part(data)
+        scorer = BlendOnValidation(part, data.y_val, lambda m: predict_split(m, data.x_val, data.full_val, batch, buckets))
+        fitted = fit_model(model, data, trainer, callbacks, buckets, seed, monitor, scorers=[scorer])
+        weight = scorer.weight_at(fitted.restored_epoch)
+        model = blended(model, part, weight, data.num_classes)
+        fitted.chosen.update(linear_weight=weight, linear_C=part.fit.C)
     else:
         fitted = fit_model(model, data, trainer, callbacks, buckets, seed, monitor)
     started = time.perf_counter()
-    batch = max(trainer.batch_size, 256)
     val = split_scores(predict_split(model, data.x_val, data.full_val, batch, buckets), data.y_val)
     test = split_scores(predict_split(model, data.x_test, data.full_test, batch, buckets), data.y_test)
     # fit() scored the weights the model holds (the last epoch's, or the restored best epoch's) on the validation
@@ -223,7 +245,7 @@ def fit_and_score(model, data, trainer: DictConfig, seed: int, callbacks: list, 
     if fitted.restored_epoch is not None:
         final["best_epoch"] = fitted.restored_epoch + 1
     timings["time_evaluate_s"] = time.perf_counter() - started
-    return fitted, final
+    return fitted, final, model
 
 
 def _curve_png(cfg, logs_model: bool) -> bool:

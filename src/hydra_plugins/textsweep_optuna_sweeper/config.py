@@ -149,6 +149,10 @@ class SuccessiveHalvingPrunerConfig(PrunerConfig):
     reduction_factor: int = 3  # measured by bench/pruning.py: docs/sweeps.md, "Does pruning pay?"
     min_early_stopping_rate: int = 0
     bootstrap_count: int = 0
+    # textsweep's, as MedianPruner's: no trial is pruned before this many have completed (the enqueued preset and
+    # two searched trials), so the rungs have a field to rank against and searched trials can beat the preset
+    # (sweeping/startup_pruner.py; measured by bench/pruning.py: docs/sweeps.md, "Searched trials that can win")
+    n_startup_trials: int = 3
 
 
 @dataclass
@@ -158,6 +162,7 @@ class HyperbandPrunerConfig(PrunerConfig):
     max_resource: Any = "auto"  # epochs; "auto": the longest trial's
     reduction_factor: int = 3
     bootstrap_count: int = 0
+    n_startup_trials: int = 0  # textsweep's, as successive halving's
 
 
 @dataclass

@@ -15,11 +15,12 @@ import time
 GRACE_S = 10.0
 
 
-def serve(command: list[str], log_path) -> int | None:
-    """Run `command` with its output in `log_path` until it ends or this process gets SIGTERM/SIGINT.
-    Returns the server's exit code, or None when a signal stopped it."""
+def serve(command: list[str], log_path, env: dict | None = None) -> int | None:
+    """Run `command` (with `env` added to the environment) with its output in `log_path` until it ends or this
+    process gets SIGTERM/SIGINT. Returns the server's exit code, or None when a signal stopped it."""
     with open(log_path, "ab") as log:
-        server = subprocess.Popen(command, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(command, start_new_session=True, stdout=log, stderr=subprocess.STDOUT,
+                                  env={**os.environ, **(env or {})})
     stop_requested: list[float] = []
 
     def request_stop(*_):

@@ -53,8 +53,10 @@ def main(argv: list[str]) -> int:
 
     log_path = (store.parent if store else _home_mlruns()) / "ui.log"  # the server's ~30 start-up lines
     mlflow_cli = os.path.join(os.path.dirname(sys.executable), "mlflow")
-    command = [mlflow_cli, "ui", "--backend-store-uri", uri, "--host", args.host, "--port", str(port)]
-    return_code = serve(command, log_path)  # until Ctrl-C or SIGTERM, which end the server's whole process group
+    # One worker and no job runners: by default `mlflow ui` starts 4 uvicorn workers and 7 huey consumers (MLflow's
+    # GenAI jobs, which textsweep's runs never use), each importing MLflow, where one worker serves a person's browser.
+    command = [mlflow_cli, "ui", "--backend-store-uri", uri, "--host", args.host, "--port", str(port), "--workers", "1"]
+    return_code = serve(command, log_path, env={"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})  # until Ctrl-C or SIGTERM, which end the server's whole process group
     if return_code not in (None, 0):
         raise RunFailed(f"the MLflow UI exited with code {return_code}: {_last_line(log_path)} (full log: {log_path})")
     return 0

@@ -24,8 +24,10 @@ def baseline_config(cfg: DictConfig) -> DictConfig:
     out = cfg.copy()
     with open_dict(out):
         for key in list(out.model.keys()):
-            if key == "wide":
-                out.model.wide = 0  # the baseline is the bag alone
+            if key == "wide":  # the baseline is the bag alone
+                out.model.wide = 0
+            elif key == "linear_blend":
+                out.model.linear_blend = False
             elif key not in ("name", "blocks"):
                 out.model[key] = None
         out.model.merge_with(preset)

@@ -125,8 +125,9 @@ def min_sequence_length(blocks: list[dict]) -> int:
     return need
 
 
-def check_blocks(blocks: list, maxlen: int) -> None:
-    """The whole list: each block, the sequence/vector order, and the sequence length through convs and pools.
+def check_blocks(blocks: list, maxlen: int | None) -> None:
+    """The whole list: each block, the sequence/vector order, and the sequence length through convs and pools
+    (maxlen None, dataset.maxlen=null: the length follows the data, and train.py checks it once it is known).
 
     Catches, before training, a kernel longer than the sequence left after pooling (Keras would fail at
     build time with a shape error) and a list that ends while still holding a sequence.
@@ -151,7 +152,9 @@ def check_blocks(blocks: list, maxlen: int) -> None:
                 f"{where} ({kind}) needs a sequence but an earlier block already reduced it to a vector: "
                 "move it before the lstm/pooling block or set return_sequences: true there"
             )
-        if kind == "conv1d":
+        if length is None:
+            pass
+        elif kind == "conv1d":
             strides = block.get("strides") or 1
             if block.get("padding", "valid") == "same":
                 length = -(-length // strides)

@@ -6,6 +6,8 @@ Three shapes of secret reach text:
   (an unescaped URL), so it runs to the *last* `@` of the word: a tail after the first `@` is masked too;
 - a query or option value, `?password=...`, `&token=...`;
 - a credential-like key with a value, `tracking.password=...` (an override) or `password: ...` (yaml).
+A URL percent-encoded as a whole (`postgresql%3A%2F%2Fuser%3Asecret%40host`, as a URL passed inside another
+URL's query or a form field) hides the same two URL shapes behind escapes: they are matched escaped too.
 Masking too much is harmless; showing a password is not. Imports nothing heavy (errors.py uses it).
 
 `has_secret` is the same rule as a test: a sweep refuses to search over a value it holds (Optuna's storage
@@ -23,6 +25,10 @@ SECRET_NAME = re.compile(rf"(^|[._])(?:{SECRET_WORDS})$", re.I)
 MASK = "***"
 # user (possibly empty) ':' password '@', the password running to the word's last '@' (quotes included)
 _URL_PASSWORD = re.compile(r"(://[^:/@\s'\"]*:)(?!\*\*\*@)\S*@")
+# the same, percent-encoded as a whole: %3A%2F%2F user %3A password %40, the password running to the word's last %40
+_ENCODED_URL_PASSWORD = re.compile(r"(%3A%2F%2F(?:(?!%3A|%2F|%40)[^\s'\"/@:%]|%(?!3A|2F|40)[0-9A-F]{2})*%3A)(?!\*\*\*%40)\S*%40", re.I)
+# ...and its query: %3F or %26, a credential-like name, %3D, the value up to the next escaped & or ;
+_ENCODED_KEY_VALUE = re.compile(rf"((?:%3F|%26|%3B)[\w.-]*{SECRET_WORDS}%3D)(?!\*\*\*)((?:(?!%26|%3B)[^\s&;'\"])+)", re.I)
 _KEY = rf"(?:^|(?<=[\s?&;,'\"{{(\[.+~_-]))[\w.-]*{SECRET_WORDS}['\"]?\s*[=:]\s*"
 # a quoted value runs to its closing quote, spaces included (`+tracking.token='two words'`)
 _KEY_QUOTED = re.compile(rf"({_KEY}(['\"]))(?!\*\*\*\2)([^\n]*?)(?=\2)", re.I | re.M)
@@ -47,6 +53,9 @@ def mask_secrets(text, *urls: str):
                 if tail:
                     text = text.replace(tail + "@", MASK + "@")
     text = _URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "@", text)
+    if "%" in text:
+        text = _ENCODED_URL_PASSWORD.sub(lambda m: m.group(1) + MASK + "%40", text)
+        text = _ENCODED_KEY_VALUE.sub(lambda m: m.group(1) + MASK, text)
     text = _KEY_QUOTED.sub(lambda m: m.group(1) + MASK, text)
     return _KEY_VALUE.sub(lambda m: m.group(1) + MASK, text)
 

@@ -28,7 +28,9 @@ class DatasetConfig:
     drop_empty: bool = False  # skip rows with an empty text or label instead of failing
     # vectorisation (the tutorials' Tokenizer + pad_sequences semantics)
     max_tokens: int = 5000  # vocabulary size, padding and out-of-vocabulary ids included
-    maxlen: int = 500  # the neural branch's sequence length (the last maxlen tokens, with truncating=pre)
+    # the neural branch's sequence length (the last maxlen tokens, with truncating=pre); null follows the data:
+    # the 95th percentile of the training texts' lengths, rounded up to a multiple of 8, within 16 to 1,000
+    maxlen: Optional[int] = 500
     # The n-gram bag (the baseline, model.wide) reads the whole text, up to this many tokens (a memory bound);
     # null = twice the 99th percentile of the training lengths, at least 64. Logged with how many texts it cut.
     ngram_cap: Optional[int] = None
@@ -92,6 +94,9 @@ class ModelConfig:
     # wide & deep: a TF-IDF bag of uni+bigrams (this many units) read beside the blocks and joined before the
     # output layer, so the model learns its word-order features on top of what a linear model gets; 0 = off
     wide: int = 0
+    # the model a run logs is the network blended with the linear baseline (TF-IDF logistic regression):
+    # w * p_linear + (1 - w) * p_network, w chosen on validation each epoch (pipeline/blend.py)
+    linear_blend: bool = False
 
 
 @dataclass

@@ -80,6 +80,9 @@ def validate_config(cfg: DictConfig, in_sweep: bool = False) -> list[str]:
     if not uses_embedding and cfg.model.wide:
         raise ConfigError(f"model.wide={cfg.model.wide} adds an n-gram bag beside a neural model; the preset "
                           f"'{cfg.model.name}' is one already: drop model.wide")
+    if not uses_embedding and cfg.model.linear_blend:
+        raise ConfigError(f"model.linear_blend=true blends a neural model with the linear baseline; the preset "
+                          f"'{cfg.model.name}' is the linear model itself: drop model.linear_blend")
     _validate_trainer(cfg.trainer)
     return not_applicable
 
@@ -108,7 +111,8 @@ def unused_knobs(model: DictConfig) -> list[str]:
 
 def _validate_dataset(d: DictConfig) -> None:
     _at_least("dataset.max_tokens", d.max_tokens, 3)
-    _at_least("dataset.maxlen", d.maxlen, 1)
+    if d.maxlen is not None:  # null follows the data (pipeline.data.maxlen_from_lengths)
+        _at_least("dataset.maxlen", d.maxlen, 1)
     if d.ngram_cap is not None:
         _at_least("dataset.ngram_cap", d.ngram_cap, 1)
     _choice("dataset.padding", d.padding, ("pre", "post"))

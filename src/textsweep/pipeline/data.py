@@ -25,7 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 from textsweep.pipeline.datasets import Corpus, sha256_of, source_of
 from textsweep.errors import DataError
 from textsweep.pipeline.whole_text import cap_from_lengths, pad_whole
-from textsweep.pipeline.vectorize import Vectorizer, pad
+from textsweep.pipeline.vectorize import Vectorizer, pad, tokenize
 
 log = logging.getLogger(__name__)
 CACHE_FORMAT = 2  # 2: the whole texts for the n-gram bag (full_*)
@@ -144,18 +144,36 @@ def build_text_data(d: DictConfig, trainer: DictConfig, seed: int, whole_texts: 
                                                 splits.y_test)
     protocol = splits.protocol
 
+    if d.maxlen is None:  # follows the data
+        lengths = [len(tokenize(t, d.lowercase)) for t in train] if corpus.vectorizer is None else [len(s) for s in train]
+        maxlen = maxlen_from_lengths(np.asarray(lengths))
+    else:
+        maxlen = d.maxlen
     if corpus.vectorizer is None:  # raw texts: vocabulary from the training split only
-        vectorizer = Vectorizer.fit(train, d.max_tokens, d.maxlen, d.padding, d.truncating, d.lowercase)
+        vectorizer = Vectorizer.fit(train, d.max_tokens, maxlen, d.padding, d.truncating, d.lowercase)
         to_array = vectorizer.transform
     else:  # pre-tokenised ids
-        vectorizer = corpus.vectorizer
-        to_array = lambda seqs: pad(seqs, d.maxlen, d.padding, d.truncating)  # noqa: E731
+        vectorizer = dataclasses.replace(corpus.vectorizer, maxlen=maxlen)
+        to_array = lambda seqs: pad(seqs, maxlen, d.padding, d.truncating)  # noqa: E731
     arrays = dict(
         x_train=to_array(train), y_train=y_train, x_val=to_array(val), y_val=y_val, x_test=to_array(test), y_test=y_test,
     )
     data = TextData(**arrays, class_names=corpus.class_names, vectorizer=vectorizer,
                     fingerprint=fingerprint(arrays), validation_protocol=protocol)
     return with_whole_texts(data, d, corpus, (train, val, test)) if whole_texts else data
+
+
+MAXLEN_PERCENTILE, MAXLEN_MULTIPLE, MAXLEN_RANGE = 95, 8, (16, 1000)
+
+
+def maxlen_from_lengths(lengths: np.ndarray) -> int:
+    """dataset.maxlen=null: the 95th percentile of the training texts' lengths in words, rounded up to a multiple
+    of 8, within 16 to 1,000. It keeps nearly every word of 95 % of the texts without padding the rest to the
+    longest one; the upper bound keeps a recurrent layer's steps affordable on a CPU (the n-gram bag and the
+    linear model read whole texts regardless: dataset.ngram_cap)."""
+    p = float(np.percentile(lengths, MAXLEN_PERCENTILE)) if len(lengths) else 0.0
+    rounded = MAXLEN_MULTIPLE * int(np.ceil(p / MAXLEN_MULTIPLE))
+    return int(min(max(rounded, MAXLEN_RANGE[0]), MAXLEN_RANGE[1]))
 
 
 def with_whole_texts(data: TextData, d: DictConfig, corpus: Corpus, splits: tuple) -> TextData:

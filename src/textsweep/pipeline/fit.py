@@ -65,9 +65,11 @@ def keras_verbose(setting: int | None, stream=None) -> int:
 
 
 def fit_model(model, data, trainer: DictConfig, callbacks: list, buckets=None, seed: int = 0,
-              monitor: str | None = None) -> Fitted:
+              monitor: str | None = None, scorers: list = ()) -> Fitted:
     """Raises TrainingFailed('nan_loss') when the loss diverges.
 
+    scorers: callbacks that rewrite an epoch's validation scores (pipeline/blend.py); they run before early
+    stopping and `callbacks`, so everything after them sees the scores of the model that will be logged.
     buckets (trainer.bucketing): batches come from textsweep.pipeline.buckets, shuffled per epoch from `seed`.
     monitor: early stopping on this metric (trainer.early_stopping: patience, min_delta, restore_best_weights).
     """
@@ -89,7 +91,7 @@ def fit_model(model, data, trainer: DictConfig, callbacks: list, buckets=None, s
                       validation_data=buckets.dataset(data.x_val, data.y_val, trainer.batch_size, None,
                                                       data.full_val if bag else None),
                       shuffle=False)  # the dataset shuffles itself, bucket-wise
-    history = model.fit(**inputs, epochs=trainer.epochs, verbose=keras_verbose(trainer.verbose), callbacks=[nan, *extra, *callbacks])
+    history = model.fit(**inputs, epochs=trainer.epochs, verbose=keras_verbose(trainer.verbose), callbacks=[nan, *scorers, *extra, *callbacks])
     seconds = time.perf_counter() - started
     if nan.where is not None:
         epoch, batch = nan.where

@@ -1,4 +1,4 @@
-"""The comparison's figure (every run's accuracy per epoch: validation solid, training dashed) and its
+"""The comparison's figure (the best rows' accuracy per epoch: validation solid, training dashed) and its
 self-contained HTML page (the markdown table and the figure inlined)."""
 
 import base64

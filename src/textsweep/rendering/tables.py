@@ -1,11 +1,12 @@
 """Records as a terminal table, markdown, CSV or JSON (compare, sweep status).
 
 The terminal table never cuts a value: a number is *formatted* to a few characters (3.42M, 0.0043, 1.23e-05,
-12.3), a name is shown whole, and where the table is wider than the terminal its headers take their unique
-short forms (model.dropout -> dropout, val_accuracy -> val_acc) and then the table is simply wider: the
-terminal wraps it, which reads worse but never lies. Run ids show 8 characters (more where 8 would not be
-unique). `width=None` (`--wide`, or output to a file or a pipe) shortens nothing: full names and run ids.
-CSV and JSON keep every digit.
+12.3), an accuracy-like value (a share in [0, 1]: accuracy, macro-F1) as a percentage with one decimal (81.7 %),
+a name is shown whole, and where the table is wider than the terminal its headers take their unique short
+forms (model.dropout -> dropout, val_accuracy -> val_acc) and then the table is simply wider: the terminal
+wraps it, which reads worse but never lies. Run ids show 8 characters (more where 8 would not be unique).
+`width=None` (`--wide`, or output to a file or a pipe) shortens nothing: every value as it is stored (0.81734,
+3423294, the param's own text), full names and run ids. CSV and JSON keep every digit too.
 """
 
 import csv
@@ -21,6 +22,17 @@ SUFFIXES = ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k"))
 # Header abbreviations used only when a table is wider than the terminal, and only where they stay unique.
 ABBREVIATIONS = {"accuracy": "acc", "learning_rate": "lr", "parameters": "params", "duration_s": "dur_s",
                  "train_time_s": "time_s", "recurrent_dropout": "rec_dropout", "embedding": "emb"}
+ACCURACY_LIKE = ("accuracy", "f1")  # metrics that are shares in [0, 1], read as percentages
+
+
+def accuracy_like(name: str) -> bool:
+    """Whether a metric (val_accuracy, test_macro_f1...) is a share in [0, 1] that a person reads as a percentage."""
+    return any(word in name for word in ACCURACY_LIKE)
+
+
+def format_percent(share: float, decimals: int = 1) -> str:
+    """0.81734 -> "81.7 %"."""
+    return f"{share * 100:.{decimals}f} %"
 
 
 def table_width(wide: bool = False, stream=None) -> int | None:
@@ -31,13 +43,18 @@ def table_width(wide: bool = False, stream=None) -> int | None:
     return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
 
 
-def format_number(value, wide: bool = False) -> str:
+def format_number(value, wide: bool = False, percent: bool = False) -> str:
     """A number as a short, exact-enough string: never cut, always rounded.
 
-    0.9812 -> 0.9812, 0.004321 -> 0.0043, 0.0000123 -> 1.23e-05, 12.345 -> 12.3, 3423294 -> 3.42M
-    (3423294 with wide=True), 42 -> 42."""
+    0.9812 -> 0.9812, 0.004321 -> 0.0043, 0.0000123 -> 1.23e-05, 12.345 -> 12.3, 3423294 -> 3.42M, 42 -> 42;
+    percent=True: 0.81734 -> 81.7 % (a share in [0, 1]; anything else as a plain number).
+    wide=True: every digit (3423294, 0.81734)."""
     if isinstance(value, bool):
         return str(value).lower()
+    if wide and isinstance(value, float) and not (value.is_integer() and abs(value) >= 1000):
+        return repr(value)  # 0.81734, 1.0, nan: as stored
+    if percent and not wide and 0 <= value <= 1:
+        return format_percent(value)
     if isinstance(value, int) or (isinstance(value, float) and value.is_integer() and abs(value) >= 1000):
         number = int(value)
         if not wide and abs(number) >= 10_000:
@@ -59,17 +76,19 @@ def format_number(value, wide: bool = False) -> str:
     return format_number(round(value), wide)
 
 
-def _cell(value, wide: bool = False) -> str:
+def _cell(value, wide: bool = False, percent: bool = False) -> str:
     if value is None:
         return "-"
     if isinstance(value, (int, float)):
-        return format_number(value, wide)
+        return format_number(value, wide, percent)
     text = str(value)
+    if wide:  # a param's own text, as logged
+        return text
     try:  # params arrive as strings: "0.41234567" reads as 0.4123, "3423294" as 3.42M
         number = int(text) if text.lstrip("-").isdigit() else float(text)
     except ValueError:
         return text
-    return format_number(number, wide) if math.isfinite(number) else text
+    return format_number(number, wide, percent) if math.isfinite(number) else text
 
 
 def _short_names(columns: list[str]) -> list[str]:
@@ -103,9 +122,9 @@ def _widths(columns: list[str], cells: list[list[str]]) -> list[int]:
     return [max(len(c), *(len(r[i]) for r in cells)) if cells else len(c) for i, c in enumerate(columns)]
 
 
-def render_records(records: list[dict], fmt: str, width: int | None = DEFAULT_WIDTH) -> str:
+def render_records(records: list[dict], fmt: str, width: int | None = DEFAULT_WIDTH, percent=None) -> str:
     """Records as JSON, CSV, a markdown table or a terminal table for `width` columns (None: no limit, shorten
-    nothing)."""
+    nothing). percent: the columns shown as percentages; None: those whose names are accuracy-like."""
     if fmt == "json":
         return json.dumps(records, indent=2)
     columns = list(records[0]) if records else ["variant"]
@@ -116,7 +135,8 @@ def render_records(records: list[dict], fmt: str, width: int | None = DEFAULT_WI
         writer.writerows(records)
         return out.getvalue()
     wide = width is None
-    cells = [[_cell(rec.get(c), wide) for c in columns] for rec in records]
+    percent = {c for c in columns if accuracy_like(c)} if percent is None else set(percent)
+    cells = [[_cell(rec.get(c), wide, c in percent) for c in columns] for rec in records]
     if fmt == "md":
         lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         lines += ["| " + " | ".join(row) + " |" for row in cells]

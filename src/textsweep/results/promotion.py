@@ -6,44 +6,65 @@ the choice is among those trials by their mean (`confirmed_val_mean`), with the 
 running by its own score, so a single lucky seed never wins. Re-trainings made for the confirmation are
 never promoted themselves.
 On a multi-objective sweep (accuracy against training time), `--within D` picks the fastest
-run whose validation accuracy is at most D below the best (pareto.fastest_within); without it, the most
+run whose validation accuracy is at most D below the best (lowest train_time_s); without it, the most
 accurate. The new version carries the few tags a person filters or decides by (`version_tags`) and a
 description; every parameter and metric stays on its run, which the version links to (`run_id`).
 """
 
 from textsweep.config.names import check_alias, check_name
-from textsweep.errors import ConfigError
+from textsweep.errors import ConfigError, TrackingError
 
 SELECTION_METRIC = "final_val_accuracy"
 CONFIRMED_METRIC = "confirmed_val_mean"  # logged on a trial's run by the confirmation step
 
 
+PAGE = 10  # runs a search returns at a time: the best come first, so the first page nearly always holds the answer
+
+
 def best_run(client, target: str, within: float | None = None):
-    """The best finished run with a model, in the study `target` (any experiment) or the experiment `target`."""
+    """The best finished run with a model, in the study `target` (any experiment) or the experiment `target`.
+
+    The store sorts and filters (order_by, max_results, a filter string): a study of any size costs a few
+    small searches, never a read of all its runs with their params and metrics."""
     from textsweep.tracking.filters import equals, search_runs
 
-    runs = search_runs(client, [e.experiment_id for e in client.search_experiments()],
-                       [equals("tags.`optuna.study`", target, "the sweep name"), "attributes.status = 'FINISHED'"],
-                       "the sweep name", max_results=5000)
-    if not runs:
-        exp = client.get_experiment_by_name(target)
+    finished = "attributes.status = 'FINISHED'"
+    experiment_ids = [e.experiment_id for e in client.search_experiments()]
+    scope = [equals("tags.`optuna.study`", target, "the sweep name"), finished]
+    with_model = [*scope, "tags.`textsweep.model_uri` IS NOT NULL"]
+    best = _first(client, experiment_ids, with_model, SELECTION_METRIC)
+    if best is None and not search_runs(client, experiment_ids, scope, "the sweep name", max_results=1):
+        exp = client.get_experiment_by_name(target)  # not a sweep: the experiment `target`
         if exp is None:
             raise ConfigError(f"{target!r} is neither a sweep (Optuna study) nor an MLflow experiment with runs: check the name")
-        runs = client.search_runs([exp.experiment_id], filter_string="attributes.status = 'FINISHED'", max_results=5000)
-    candidates = [r for r in runs if "textsweep.model_uri" in r.data.tags and SELECTION_METRIC in r.data.metrics
-                  and r.data.tags.get("textsweep.role") != "confirmation"]
-    if not candidates:
+        experiment_ids, with_model = [exp.experiment_id], [finished, "tags.`textsweep.model_uri` IS NOT NULL"]
+        best = _first(client, experiment_ids, with_model, SELECTION_METRIC)
+    if best is None:
         raise ConfigError(f"{target!r} has no finished run with a logged model and {SELECTION_METRIC}: train one first "
                           "(runs with tracking.log_model=false, pruned trials and, under tracking.best_models_only, trials "
                           "that were not among the best when they finished have no model)")
-    if within is not None:
-        from textsweep.sweeping.pareto import fastest_within
+    if within is not None:  # on a front of accuracy against time: the fastest model giving up at most `within`
+        near = [*with_model, f"metrics.{SELECTION_METRIC} >= {best.data.metrics[SELECTION_METRIC] - within!r}"]
+        fastest = _first(client, experiment_ids, near, "train_time_s", ascending=True)
+        return fastest or best
+    confirmed = _first(client, experiment_ids, with_model, CONFIRMED_METRIC)
+    if confirmed is None:
+        return best
+    baseline = _first(client, experiment_ids, [*with_model, "tags.`textsweep.role` = 'baseline'"], SELECTION_METRIC)
+    return max([r for r in (confirmed, baseline) if r is not None], key=selection_score)
 
-        return fastest_within(candidates, within, SELECTION_METRIC)
-    confirmed = [r for r in candidates if CONFIRMED_METRIC in r.data.metrics]
-    if confirmed:
-        candidates = confirmed + [r for r in candidates if r.data.tags.get("textsweep.role") == "baseline"]
-    return max(candidates, key=selection_score)
+
+def _first(client, experiment_ids: list[str], filters: list[str], metric: str, ascending: bool = False):
+    """The first candidate by `metric` (then the best, then the newest, among equals), or None: a run with the
+    selection metric that is not a confirmation's re-training (never promoted)."""
+    from textsweep.tracking.filters import first_by
+
+    then = (f"metrics.`{SELECTION_METRIC}` DESC",) if metric != SELECTION_METRIC else ()
+    return first_by(client, experiment_ids, filters, metric, _candidate, ascending, then, "the sweep name", PAGE)
+
+
+def _candidate(run) -> bool:
+    return SELECTION_METRIC in run.data.metrics and run.data.tags.get("textsweep.role") != "confirmation"
 
 
 def selection_score(run) -> float:
@@ -83,11 +104,20 @@ def promote(client, target: str, name: str, alias: str = "champion", within: flo
     check_model_name(name)
     check_alias(alias)  # before anything is registered: MLflow checks the alias only when it sets it
     run = best_run(client, target, within)
+    model_uri = run.data.tags["textsweep.model_uri"]
+    existed = bool(client.search_registered_models(filter_string=f"name = '{name}'", max_results=1))
     # MLflow prints "Successfully registered model ..." and "Created version ..." to stderr itself (not through
     # logging); the command prints its own line about the version
-    with contextlib.redirect_stderr(io.StringIO()):
-        version = mlflow.register_model(run.data.tags["textsweep.model_uri"], name, await_registration_for=60,
-                                        tags=version_tags(run, target))
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):
+            version = mlflow.register_model(model_uri, name, await_registration_for=60, tags=version_tags(run, target))
+    except mlflow.exceptions.MlflowException as e:  # the run's model is gone (artifacts deleted, a store moved)
+        if not existed:  # MLflow created the name before it failed on the version: leave no empty model behind
+            with contextlib.suppress(mlflow.exceptions.MlflowException):
+                client.delete_registered_model(name)
+        raise TrackingError(f"run {run.info.run_id}'s model {model_uri} cannot be registered ({str(e).splitlines()[0][:200]}): "
+                            "its artifacts may have been deleted; re-train it, or delete the run so that promote picks "
+                            "the next best") from None
     m = run.data.metrics
     client.update_model_version(name, version.version, description=(
         f"{run.data.tags.get('textsweep.variant', run.info.run_name)} from {target}: "

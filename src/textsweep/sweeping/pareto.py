@@ -1,5 +1,6 @@
 """Multi-objective sweeps of textsweep's app (hydra.sweeper.objective=[val_accuracy, train_time_s]): the Pareto
-front as lines for people (sweep status, the end-of-sweep summary), and the rule promote uses to pick from it."""
+front as lines for people (sweep status, the end-of-sweep summary). The rule promote --within uses to pick from
+it is results.promotion's."""
 
 import json
 
@@ -31,13 +32,3 @@ def front_lines(study, limit: int = 10) -> list[str]:
     if len(front) > limit:
         lines.append(f"  ... {len(front) - limit} more: textsweep sweep status {study.study_name}")
     return lines
-
-
-def fastest_within(runs, within: float, metric: str = "final_val_accuracy", cost: str = "train_time_s"):
-    """promote --within D: among the runs whose metric is at most D below the best, the one with the lowest cost.
-
-    On a front of accuracy against training time this is the fastest model that gives up at most D accuracy."""
-    best = max(r.data.metrics[metric] for r in runs)
-    near = [r for r in runs if r.data.metrics[metric] >= best - within and cost in r.data.metrics]
-    return min(near, key=lambda r: (r.data.metrics[cost], -r.data.metrics[metric])) if near else max(
-        runs, key=lambda r: r.data.metrics[metric])

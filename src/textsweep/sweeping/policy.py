@@ -13,6 +13,7 @@
 import json
 import logging
 import math
+import re
 import sys
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from textsweep.sweeping.settings import SweepSettings
 
 log = logging.getLogger("textsweep.sweep")
 SAME_FAILURES_STOP = 3  # textsweep's app: the first trials all failing with one error will not get better
+ASK_ATTR = "textsweep.ask_s"  # seconds study.ask took for a trial of textsweep's app (another app's trials stay bare)
 
 
 def is_textsweep_app(config) -> bool:
@@ -110,8 +112,8 @@ class AnyApp:
     def start(self, study, space) -> None:
         pass
 
-    def asked(self, trials) -> None:
-        pass
+    def asked(self, trials, ask_seconds: list[float]) -> None:
+        pass  # another app's trials get no textsweep attribute
 
     def trial_overrides(self, study, trial) -> list[str]:
         from textsweep.sweeping import pruning
@@ -208,10 +210,12 @@ class TextsweepApp(AnyApp):
         return custom_search_space is not None
 
     def open_study(self, space):
+        import mlflow
         import optuna
 
         from textsweep.config.paths import RunPaths
-        from textsweep.reclaim import reclaim_dead_trials
+        from textsweep.reclaim import ended_as_its_run, reclaim_dead_trials
+        from textsweep.tracking.runs import tracking_uri
         from textsweep.sweeping.pareto import OBJECTIVES_ATTR
         from textsweep.sweeping.steps import warn_if_settings_changed
         from textsweep.sweeping.study import (PRUNER_ATTR, create_or_load, make_pruner, open_storage, resolve_storage_url,
@@ -228,7 +232,9 @@ class TextsweepApp(AnyApp):
         study.sampler = sampler_for(s.sampler, space, len(study.trials))
         study.set_user_attr(PRUNER_ATTR, json.dumps(s.pruner_spec))
         study.set_user_attr(OBJECTIVES_ATTR, json.dumps(self.objectives))
-        reclaim_dead_trials(study)  # trials of a dead sweep process on this host: at once, not after the grace period
+        # trials of a dead sweep process on this host: at once, not after the grace period; each with its run's reason
+        # where its run ended on an error that the trial could not record (a full Optuna store)
+        reclaim_dead_trials(study, lambda trial: ended_as_its_run(mlflow.MlflowClient(tracking_uri(self.config)))(trial))
         optuna.storages.fail_stale_trials(study)  # trials of killed jobs: FAIL, retried by the callback
         warn_if_settings_changed(study, self.config, space)
         return study
@@ -248,8 +254,8 @@ class TextsweepApp(AnyApp):
             if baseline and (complete or not isinstance(study.sampler, optuna.samplers.GridSampler)):
                 study.enqueue_trial(baseline, skip_if_exists=True)
         self.tracker = SweepTracker(self.config, self.name)
-        self.tracker.start(*parent_run_record(self.settings, self.name, self.url, self.objectives, self.directions, space))
-        self.tracker.close_runs_of_dead_trials(study)
+        self.tracker.start(study, *parent_run_record(self.settings, self.name, self.url, self.objectives, self.directions, space))
+        self.tracker.end_runs_of_ended_trials(study)
         if self.settings.baseline:
             train_baseline_once(study, space.fixed, self.objective, self.launch, self.context(), self.tracker)
         log.info("study %s in %s: %d trial(s) so far; running %d more", self.name, _mask(self.url), before,
@@ -264,12 +270,13 @@ class TextsweepApp(AnyApp):
                 f"optuna.heartbeat_interval={self.settings.heartbeat_interval}",
                 f"optuna.keep_top_k={max(1, int(self.settings.confirm.get('top_k') or 0))}"]
 
-    def asked(self, trials) -> None:
+    def asked(self, trials, ask_seconds: list[float]) -> None:
         from textsweep.reclaim import OWNER, current_owner
 
         owner = current_owner()
-        for trial in trials:  # who runs it: a restart reclaims it at once if this process dies
-            trial.set_user_attr(OWNER, owner)
+        for trial, seconds in zip(trials, ask_seconds):
+            trial.set_user_attr(OWNER, owner)  # who runs it: a restart reclaims it at once if this process dies
+            trial.set_user_attr(ASK_ATTR, round(seconds, 4))  # the sampler reads the history, which grows: bench/scale.py
 
     def trial_overrides(self, study, trial) -> list[str]:
         return [*self.context(), f"optuna.trial_number={trial.number}"]
@@ -307,14 +314,59 @@ class TextsweepApp(AnyApp):
                               f"{self.settings.max_failure_rate} (last: {last.reason}: {last.message.splitlines()[0][:300] if last.message else ''})")
 
     def stopped(self, study, asked: set, status: str) -> None:
-        """The sweep stopped early (KILLED: interrupted; FAILED: an error): its running trials and its parent run end."""
+        """The sweep stopped early (KILLED: interrupted; FAILED: an error): its running trials, their runs (a launcher's
+        workers stop with the sweep, and may not end their runs themselves) and its parent run end."""
         from textsweep.sweeping.study import tell_failed
 
-        if status == "KILLED":
+        reason, message = (("interrupted", "the sweep was interrupted") if status == "KILLED" else
+                           ("sweep_failed", "the sweep stopped on an error before this trial ended"))
+        try:
             for t in study.get_trials(deepcopy=False):
                 if t.state.name == "RUNNING" and t.number in asked:
-                    tell_failed(study, t.number, "interrupted", "the sweep was interrupted")
-        self.tracker.finish(study, status=status)
+                    tell_failed(study, t.number, reason, message)
+        except Exception as e:  # the Optuna store itself failed (a full disk): the next command reclaims the trials
+            log.debug("could not end the running trials: %s", e)
+        self.tracker.end_runs_of_ended_trials(study)
+        try:
+            self.tracker.finish(study, status=status)
+        except Exception as e:  # the MLflow store itself failed: the error that stopped the sweep is the one to show
+            log.debug("could not end the parent run: %s", e)
+
+    def lost_workers(self, study, trials, error) -> list[Outcome]:
+        """A launcher's worker died (kill -9, the OOM killer) and the launcher lost the whole batch: each trial of it
+        ends as its run did. A run that finished before the batch was lost gives its trial its values; the others
+        fail (`worker_lost`) with their runs KILLED. The sweep goes on with the next batch."""
+        from optuna.trial import TrialState
+
+        from textsweep.private_api import storage_of, trial_id
+        from textsweep.reclaim import run_status_for
+        from textsweep.sweeping.objectives import metric_values
+        from textsweep.sweeping.study import tell_failed
+
+        codes = re.search(r"exit codes of the workers are (\{[^}]*\})", str(error))  # loky names the signal
+        cause = f"exit codes {codes.group(1)}" if codes else " ".join(str(error).split())[:300]
+        outcomes = []
+        for trial in trials:
+            run = self.tracker.run(storage_of(study).get_trial_user_attrs(trial_id(trial)).get("mlflow_run_id"))
+            outcome = Outcome(reason="worker_lost", message=f"its worker process died: {cause}")
+            if run is not None and run.info.status == "FINISHED":
+                values = metric_values(run.data.metrics, self.objectives)
+                if run.data.tags.get("pruned") == "true":
+                    outcome = Outcome(pruned=True)
+                elif values is not None and all(math.isfinite(v) for v in values):
+                    outcome = Outcome(values=values)
+            if outcome.pruned:
+                study.tell(trial, state=TrialState.PRUNED, skip_if_finished=True)
+            elif outcome.failed:
+                tell_failed(study, trial, outcome.reason, outcome.message)
+                self.tracker.end_run(run, run_status_for(outcome.reason), outcome.reason, outcome.message)
+            else:
+                study.tell(trial, outcome.values, skip_if_finished=True)
+            outcomes.append(outcome)
+        log.warning("a launcher worker died (%s): trial(s) %s ended %s; the sweep goes on", cause,
+                    ", ".join(str(t.number) for t in trials),
+                    ", ".join("failed" if o.failed else "pruned" if o.pruned else "complete" for o in outcomes))
+        return outcomes
 
     def finish(self, study, space, done: int, seconds: float, asked: set) -> None:
         from textsweep.sweeping.objectives import write_results
@@ -332,9 +384,15 @@ class TextsweepApp(AnyApp):
         from textsweep.sweeping import verdict
 
         found = verdict.of_study(study, self.objective, top_k)  # on the parent run too, where `compare` reads it
-        self.tracker.finish(study, status="FINISHED", tags=verdict.as_tags(found) if found else None)
+        # every trial of this invocation failed: its parent run failed with them, never FINISHED beside a non-zero exit
+        self.tracker.finish(study, status="FINISHED" if ran else "FAILED", tags=verdict.as_tags(found) if found else None)
         if not ran:
-            raise SweepFailed(f"all {done} trial(s) of study {self.name!r} failed: see `textsweep sweep status` and the FAILED runs in MLflow")
+            failed = [t for t in study.get_trials(deepcopy=False) if t.number in asked and t.state.name == "FAIL"]
+            from textsweep.sweeping.study import failure_line
+
+            why = f" (last: {failure_line(failed[-1].user_attrs)})" if failed else ""
+            raise SweepFailed(f"all {done} trial(s) of study {self.name!r} failed{why}: see `textsweep sweep status` and the "
+                              "FAILED runs in MLflow")
         write_results(study, self.config.hydra.sweep.dir)
         print_summary(study, self.objective, self.tracker, done, seconds, top_k)
 

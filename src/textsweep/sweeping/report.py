@@ -28,8 +28,10 @@ def plot_pngs(study, folder: Path) -> list[Path]:
 
         names = objectives_of(study)
         plots = {"pareto_front.png": lambda s: ovm.plot_pareto_front(s, target_names=names)}
-    else:
+    elif complete:  # with none, Optuna would only log "There are no complete trials." (a sweep stopped early)
         plots = {"optimization_history.png": ovm.plot_optimization_history}
+    else:
+        plots = {}
     if len(complete) >= 2 and len(study.directions) == 1:
         plots["parallel_coordinate.png"] = ovm.plot_parallel_coordinate
         if len({tuple(sorted(t.params.items())) for t in complete}) >= 2 and len(complete[0].params) >= 1:

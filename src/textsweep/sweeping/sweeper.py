@@ -88,8 +88,9 @@ class OptunaSweeperImpl(Sweeper):
             while done < s.n_trials and (s.timeout is None or time.monotonic() - started < s.timeout):
                 if _grid_exhausted(study, done):
                     break
-                trials = [self._ask(study, space, extender) for _ in range(min(s.n_jobs, s.n_trials - done))]
-                policy.asked(trials)
+                asked_now = [self._ask(study, space, extender) for _ in range(min(s.n_jobs, s.n_trials - done))]
+                trials = [trial for trial, _ in asked_now]
+                policy.asked(trials, [seconds for _, seconds in asked_now])
                 asked.update(t.number for t in trials)
                 batch = [[*space.fixed, *_sampled(t), *policy.trial_overrides(study, t)] for t in trials]
                 if policy.validates_batches:
@@ -100,13 +101,19 @@ class OptunaSweeperImpl(Sweeper):
                             tell_failed(study, trial, "invalid_config", str(e))
                         raise ConfigError(f"a trial's overrides do not compose ({str(e).splitlines()[0]}): check "
                                           "hydra.sweeper.params") from None
-                results = self.launch(batch)
-                failed = [o for o in (self._tell(study, t, r) for t, r in zip(trials, results)) if o.failed]
+                try:
+                    results = self.launch(batch)
+                    outcomes = [self._tell(study, t, r) for t, r in zip(trials, results)]
+                except Exception as e:
+                    if not (_lost_worker(e) and hasattr(policy, "lost_workers")):
+                        raise
+                    results, outcomes = [], policy.lost_workers(study, trials, e)
+                failed = [o for o in outcomes if o.failed]
                 failures += failed
                 returns.append(results)
                 done += len(trials)
                 policy.progress(study, done)
-                policy.stop_on_failures(failures, done, failed, len(results))
+                policy.stop_on_failures(failures, done, failed, len(outcomes))
         except KeyboardInterrupt:
             policy.stopped(study, asked, "KILLED")
             raise
@@ -123,11 +130,14 @@ class OptunaSweeperImpl(Sweeper):
         return results
 
     def _ask(self, study, space, extender):
-        """A trial with the search space's values, and those that custom_search_space suggests (define-by-run)."""
+        """(a trial with the search space's values and those that custom_search_space suggests (define-by-run),
+        the seconds study.ask took)."""
+        began = time.perf_counter()
         trial = study.ask(space.distributions)
+        seconds = time.perf_counter() - began
         if extender is not None:
             extender(self.config, trial)
-        return trial
+        return trial, seconds
 
     def _tell(self, study, trial, result):
         """Tell the study the trial's outcome, as the app's policy reads it from the job."""
@@ -174,6 +184,14 @@ class OptunaSweeperImpl(Sweeper):
             except ValueError:
                 pass
         return key, value if value.lower() in ("true", "false", "null", "none", "") else "str"
+
+
+def _lost_worker(error: BaseException) -> bool:
+    """A launcher's worker process died under a job (joblib/loky's TerminatedWorkerError, concurrent.futures'
+    BrokenProcessPool, submitit's UncompletedJobError: a job killed by its scheduler or kill -9, no result left):
+    the launcher loses the whole batch, and the trials must be settled by the sweeper."""
+    lost = ("TerminatedWorkerError", "BrokenProcessPool", "UncompletedJobError")
+    return any(type(e).__name__ in lost for e in (error, error.__cause__))
 
 
 def _grid_exhausted(study, done: int) -> bool:

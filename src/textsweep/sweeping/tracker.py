@@ -12,7 +12,8 @@ class SweepTracker:
         self.config, self.study_name = config, study_name
         self.client = self.experiment_id = self.run_id = None
 
-    def start(self, params: dict, note: str) -> None:
+    def start(self, study, params: dict, note: str) -> None:
+        from textsweep.reclaim import dead_parents, mark_parent
         from textsweep.tracking.runs import log_params, open_experiment, open_run
 
         self.client, self.experiment_id = open_experiment(self.config)  # closes the runs of dead local owners
@@ -23,20 +24,33 @@ class SweepTracker:
             "textsweep.sweep": self.study_name, "optuna.study": self.study_name, "textsweep.role": "sweep",
             "mlflow.note.content": note})
         log_params(self.client, self.run_id, {k: str(v)[:6000] for k, v in params.items()})
+        for run_id in dead_parents(study):  # ended just now by open_experiment, as runs of dead local owners
+            mark_parent(study, run_id, running=False)
+        mark_parent(study, self.run_id, running=True)
 
-    def close_runs_of_dead_trials(self, study) -> None:
-        """A trial failed by heartbeat (its process was killed) left its MLflow run RUNNING: end it FAILED."""
+    def end_runs_of_ended_trials(self, study) -> None:
+        """Runs that a killed job or a lost worker left RUNNING end as their trials did (reclaim.py)."""
+        from textsweep.reclaim import end_runs_of_ended_trials
+
+        end_runs_of_ended_trials(self.client, study, [self.experiment_id])
+
+    def run(self, run_id: str | None):
+        """A run of this sweep's store, or None (no id, or the store cannot tell)."""
+        try:
+            return self.client.get_run(run_id) if run_id else None
+        except Exception as e:
+            log.debug("could not read run %s: %s", run_id, e)
+            return None
+
+    def end_run(self, run, status: str, reason: str, message: str = "") -> None:
+        """End a trial's run that is still RUNNING (its job can no longer end it)."""
         from textsweep.tracking.runs import close_run
 
-        for trial in study.get_trials(deepcopy=False):
-            run_id = trial.user_attrs.get("mlflow_run_id")
-            if trial.state.name != "FAIL" or not run_id:
-                continue
+        if run is not None and run.info.status == "RUNNING":
             try:
-                if self.client.get_run(run_id).info.status == "RUNNING":
-                    close_run(self.client, run_id, "FAILED", "process_lost")
-            except Exception as e:  # a run in another tracking store: leave it
-                log.debug("could not close run %s: %s", run_id, e)
+                close_run(self.client, run.info.run_id, status, reason, message)
+            except Exception as e:  # ended meanwhile by its own process
+                log.debug("could not end run %s: %s", run.info.run_id, e)
 
     def progress(self, study, done: int, total: int, objective: str, budget_s: float | None = None) -> None:
         """Metrics on the parent run, a log line, and the progress line with an ETA (within the time budget)."""
@@ -59,6 +73,7 @@ class SweepTracker:
     def finish(self, study, status: str, tags: dict[str, str] | None = None) -> None:
         """End the parent run (FINISHED, FAILED or KILLED) with the best trial's tags, `tags` (the verdict) and
         the sweep's report."""
+        from textsweep.reclaim import mark_parent
         from textsweep.sweeping.report import log_sweep_report
         from textsweep.sweeping.study import best_trial
         from textsweep.tracking.runs import close_run
@@ -66,12 +81,11 @@ class SweepTracker:
         try:
             best = best_trial(study)
             if best is not None:
-                tags = {f"best.{k}": str(v) for k, v in best.params.items()}
-                tags.update({"best.trial": str(best.number), "best.value": f"{best.value:.6f}"})
+                best_tags = {f"best.{k}": str(v) for k, v in best.params.items()}
+                best_tags.update({"best.trial": str(best.number), "best.value": f"{best.value:.6f}"})
                 if "mlflow_run_id" in best.user_attrs:
-                    tags["best.run_id"] = best.user_attrs["mlflow_run_id"]
-                for k, v in tags.items():
-                    self.client.set_tag(self.run_id, k, v)
+                    best_tags["best.run_id"] = best.user_attrs["mlflow_run_id"]
+                tags = {**best_tags, **(tags or {})}  # the verdict beside them: `compare` reads it from here
             for k, v in (tags or {}).items():
                 self.client.set_tag(self.run_id, k, v)
             if len(study.directions) > 1:
@@ -82,3 +96,4 @@ class SweepTracker:
         finally:
             reason = None if status == "FINISHED" else "interrupted" if status == "KILLED" else "error"
             close_run(self.client, self.run_id, status, reason)
+            mark_parent(study, self.run_id, running=False)

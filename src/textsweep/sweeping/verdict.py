@@ -34,6 +34,7 @@ class Verdict:
     baseline_runs: int = 0
     baseline_test: float | None = None
     confirm_note: str | None = None  # why fewer trials were confirmed than asked
+    linear_weight: float | None = None  # model.linear_blend: the linear model's share of the selected trial's blend
 
     @property
     def gap(self) -> float | None:
@@ -76,6 +77,7 @@ def of_study(study, objective: str, top_k: int = 0) -> "Verdict | None":
         value=statistics.fmean(values), runs=len(values), test=_mean(tests), preset="fixed_params" in trial.system_attrs,
         baseline=_mean(b_values), baseline_runs=len(b_values), baseline_test=_mean(b_tests),
         confirm_note=_confirm_note(top_k or (confirmed or {}).get("top_k", 0), confirmed, trials),
+        linear_weight=trial.user_attrs.get("linear_weight"),
     )
 
 
@@ -107,13 +109,16 @@ def lines(v: Verdict) -> list[str]:
     test = f", test {_pct(v.test)}" if v.test is not None else ""
     preset = " (the sweep file's own values, enqueued first)" if v.preset else ""
     out = [f"selected trial #{v.trial}{preset}: "
-           f"{v.objective} {v.value:.4f}{test} ({how})"]
+           f"{v.objective} {_score(v.objective, v.value)}{test} ({how})"]
+    if v.linear_weight is not None:
+        out.append(f"its model blends the network with the linear baseline: {v.linear_weight:.2f} linear, "
+                   f"{1 - v.linear_weight:.2f} network (model.linear_blend, the weight chosen on validation)")
     if v.baseline is None:
         out.append("no baseline for this study (hydra.sweeper.baseline=false)")
     else:
         b_how = f"mean of the same {v.baseline_runs} seeds" if v.baseline_runs > 1 else "one run"
         b_test = f", test {_pct(v.baseline_test)}" if v.baseline_test is not None else ""
-        out.append(f"linear baseline: {v.objective} {v.baseline:.4f}{b_test} ({b_how})")
+        out.append(f"linear baseline: {v.objective} {_score(v.objective, v.baseline)}{b_test} ({b_how})")
         out.append(_gap_sentence(v))
     if v.confirm_note:
         out.append(v.confirm_note)
@@ -156,4 +161,13 @@ def _mean(values) -> float | None:
 
 
 def _pct(value: float) -> str:
-    return f"{value * 100:.2f} %"
+    from textsweep.rendering.tables import format_percent
+
+    return format_percent(value, 2)  # two decimals: the gaps beside are in hundredths of a point
+
+
+def _score(objective: str, value: float) -> str:
+    """An objective's value: val_accuracy 0.81734 -> 81.73 %, val_loss 0.41234 -> 0.4123."""
+    from textsweep.rendering.tables import accuracy_like
+
+    return _pct(value) if accuracy_like(objective) else f"{value:.4f}"

@@ -49,9 +49,29 @@ NOT_A_DATABASE = ("file is not a database", "malformed", "no such table", "can't
                   "unable to open database", "no such column")
 
 
-def disk_full(error: BaseException) -> bool:
-    text = f"{type(error).__name__}: {error}".lower()
-    return isinstance(error, OSError) and error.errno == 28 or any(k in text for k in DISK_FULL)
+def disk_full(error: BaseException | None) -> bool:
+    return disk_full_cause(error) is not None
+
+
+def disk_full_cause(error: BaseException | None) -> BaseException | None:
+    """The error of `error`'s chain that says the disk is full, at any depth (Optuna wraps SQLite's error in a
+    StorageInternalError whose own message does not say), or None."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        text = f"{type(error).__name__}: {error}".lower()
+        if isinstance(error, OSError) and error.errno == 28 or any(k in text for k in DISK_FULL):
+            return error
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def error_line(error: BaseException) -> str:
+    """The line of an error worth quoting: the one that says the disk is full (anywhere in its chain; SQLAlchemy
+    leads with "raised as a result of Query-invoked autoflush"), else its first line."""
+    cause = disk_full_cause(error) or error
+    lines = str(cause).strip().splitlines() or [type(cause).__name__]
+    return next((line for line in lines if any(k in line.lower() for k in DISK_FULL)), lines[0])[:200]
 
 
 def store_problem(url: str, error: BaseException) -> str:

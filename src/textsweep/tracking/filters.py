@@ -35,3 +35,22 @@ def search_runs(client, experiment_ids: list[str], filters: list[str], what: str
         first = str(e.message).strip().splitlines()[0][:200] if str(e.message).strip() else "invalid"
         raise ConfigError(f"{what} is not a valid MLflow filter ({first}): write it like "
                           "\"tags.textsweep.dataset = 'csv'\" or \"metrics.final_val_accuracy > 0.8\"") from None
+
+
+def first_by(client, experiment_ids: list[str], filters: list[str], metric: str, keep, ascending: bool = False,
+             then: tuple[str, ...] = (), what: str = "--filter", page: int = 20):
+    """The first run that `keep` accepts in the store's order by `metric` (then `then`, then newest first), or
+    None. The store sorts runs without the metric last, so the search stops at the first such run: a few small
+    pages, whatever the number of runs."""
+    order = [f"metrics.`{metric}` {'ASC' if ascending else 'DESC'}", *then, "attributes.start_time DESC"]
+    token = None
+    while True:
+        runs = search_runs(client, experiment_ids, filters, what, max_results=page, order_by=order, page_token=token)
+        for run in runs:
+            if metric not in run.data.metrics:
+                return None
+            if keep(run):
+                return run
+        token = runs.token
+        if not token:
+            return None

@@ -250,8 +250,8 @@ def mlflow_run(client, experiment_id: str, run_name: str, tags: dict[str, str]):
     run_id = open_run(client, experiment_id, run_name, {**mlflow_source_tags(), **tags})
     try:
         yield run_id
-    except KeyboardInterrupt:
-        _safe_end(client, run_id, "KILLED", "interrupted")
+    except KeyboardInterrupt as e:
+        _safe_end(client, run_id, "KILLED", getattr(e, "reason", "interrupted"), str(e))
         raise
     except TrainingFailed as e:
         _safe_end(client, run_id, "FAILED", e.reason, str(e))
@@ -285,7 +285,12 @@ def close_own_running_runs(status: str, reason: str, message: str = "") -> int:
 
 
 def _safe_end(client, run_id: str, status: str, reason: str, message: str = "") -> None:
+    """End the run on an error or a signal, unless someone ended it first: `sweep status` or the next sweep that
+    reclaimed the trial of a dead sweep process ends its run KILLED (`process_lost`), and the worker still training
+    it then fails on the finished trial; its error is a consequence, not the verdict."""
     try:
+        if client.get_run(run_id).info.status != "RUNNING":
+            return
         close_run(client, run_id, status, reason, message)
     except Exception:  # the store itself may be what failed; the original error matters more
         pass
