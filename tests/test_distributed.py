@@ -179,6 +179,26 @@ def test_a_tracking_outage_mid_run_loses_no_training_and_no_curve_point(home, pg
         stop(server)
 
 
+def test_a_store_that_stays_away_past_the_grace_fails_the_end_of_training_in_one_line(monkeypatch, caplog):
+    """Past tracking.outage_grace_s, both waits at the end of a training (kept epochs, then the end-of-run writes)
+    retry with a warning and then give up with one line that names the fix; a real client, a port nobody serves."""
+    import logging
+
+    from textsweep.errors import TrackingError
+    from textsweep.tracking.epoch_logger import MlflowEpochLogger
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # MLflow's own retries would take minutes
+    logger = MlflowEpochLogger(mlflow.MlflowClient(f"http://127.0.0.1:{free_port()}"), "0" * 32, grace_s=1.5)
+    with caplog.at_level(logging.WARNING, "textsweep"):
+        logger.on_epoch_end(0, {"val_accuracy": 0.5, "loss": 0.7})
+        assert len(logger.pending) == 1 and "keeping epoch 1's metrics" in caplog.text
+        with pytest.raises(TrackingError, match=r"1 epoch\(s\) of metrics could not be logged; check tracking.uri"):
+            logger.on_train_end()
+        with pytest.raises(TrackingError, match="final metrics and model could not be logged; check tracking.uri"):
+            logger.wait_for_store()
+    assert caplog.text.count("retrying for up to") >= 2 and "tracking.outage_grace_s" in caplog.text
+
+
 @pytest.mark.slow
 def test_a_weak_trial_is_pruned_through_the_submitit_launcher(cli, home):
     """The SLURM path without SLURM: hydra-submitit-launcher's local executor runs each trial as a submitit job
