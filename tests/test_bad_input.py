@@ -307,7 +307,7 @@ def _load_csv(compose, path: Path, *overrides: str):
 def bad_labels():
     """(label that replaces 'positive' on some rows, what the line names)."""
     for variant in ("Positive", "POSITIVE", " positive", "positive ", "\tpositive"):
-        yield variant, "differ only in case or surrounding spaces"
+        yield variant, "differ only in case, surrounding spaces"
     for missing in ("None", "#N/A", "NULL", "null", "NaN", "nan", "N/A", "<NA>", "-nan", "nil", "#NA"):
         yield missing, "mark a missing label"
     for number in ("1", "0", "2.0"):

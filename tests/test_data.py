@@ -73,6 +73,55 @@ def test_bad_csv_files_fail_in_one_line(compose, home, content, expected):
     assert expected in str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("delimiter, compression", [
+    (";", None), ("\t", None), ("|", None), ("\t", "gzip"), (",", "bz2"), (",", "lzma"),
+])
+def test_a_csv_is_read_whatever_its_delimiter_and_compression(compose, home, delimiter, compression):
+    """A semicolon file from a spreadsheet, a TSV (GLUE, SST-2), a .csv.gz from a dataset hub: the configured
+    columns choose the delimiter, the first bytes the decompression; they load as the plain CSV does."""
+    import csv
+    import importlib
+    import io
+
+    from textsweep.pipeline.datasets.csv_file import CsvFile
+
+    rows = review_rows(120)
+    text = io.StringIO()
+    csv.writer(text, delimiter=delimiter).writerows([("review", "sentiment"), *rows])
+    data = text.getvalue().encode()
+    path = home / "reviews.csv"
+    path.write_bytes(importlib.import_module(compression).compress(data) if compression else data)
+    cfg = compose("dataset=csv", f"dataset.path={path}", "dataset.text_column=review", "dataset.label_column=sentiment")
+    CsvFile().check(cfg.dataset)  # the header check before a sweep reads the same delimiter
+    loaded = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=None)
+    plain = write_csv(home / "plain.csv", rows)
+    cfg = compose("dataset=csv", f"dataset.path={plain}", "dataset.text_column=review", "dataset.label_column=sentiment")
+    expected = load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=None)
+    assert loaded.class_names == expected.class_names == ["negative", "positive"]
+    assert np.array_equal(loaded.x_train, expected.x_train) and np.array_equal(loaded.y_test, expected.y_test)
+
+
+def test_a_zip_archive_and_labels_in_two_unicode_forms_are_refused_in_one_line(compose, home):
+    import unicodedata
+    import zipfile
+
+    path = home / "reviews.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("reviews.csv", "review,sentiment\ngood,positive\n")
+    cfg = compose("dataset=csv", f"dataset.path={path}", "dataset.text_column=review", "dataset.label_column=sentiment")
+    with pytest.raises(DataError, match="is a zip archive: unzip it") as err:
+        load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=None)
+    assert "\n" not in str(err.value)
+    # 'négatif' composed (é one code point) and decomposed (e + U+0301): the same word, two strings
+    rows = [(t, unicodedata.normalize("NFD" if i % 2 else "NFC", "négatif") if y == "negative" else "positif")
+            for i, (t, y) in enumerate(review_rows(80))]
+    path = write_csv(home / "forms.csv", rows)
+    cfg = compose("dataset=csv", f"dataset.path={path}", "dataset.text_column=review", "dataset.label_column=sentiment")
+    with pytest.raises(DataError, match="differ only in case, surrounding spaces or Unicode form") as err:
+        load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=None)
+    assert "\n" not in str(err.value)
+
+
 def test_labels_unseen_in_training_are_an_error(compose, home):
     rows = [("good", "pos", "train"), ("bad", "neg", "train"), ("meh", "neutral", "test")]
     path = write_csv(home / "unseen.csv", rows, header=("text", "label", "split"))

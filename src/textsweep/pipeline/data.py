@@ -28,7 +28,7 @@ from textsweep.pipeline.whole_text import cap_from_lengths, pad_whole
 from textsweep.pipeline.vectorize import Vectorizer, pad, tokenize
 
 log = logging.getLogger(__name__)
-CACHE_FORMAT = 2  # 2: the whole texts for the n-gram bag (full_*)
+CACHE_FORMAT = 3  # 2: the whole texts for the n-gram bag (full_*); 3: labels compared under NFKC (a cache of before could hold a split class)
 ARRAYS = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
 FULL_ARRAYS = ("full_train", "full_val", "full_test")
 

@@ -4,6 +4,7 @@ import csv
 import logging
 import math
 import sys
+import unicodedata
 from pathlib import Path
 
 from textsweep.pipeline.datasets import Corpus, DatasetSource, check_classes, check_path, encode_labels
@@ -13,12 +14,50 @@ log = logging.getLogger("textsweep")
 TRAIN_VALUES, TEST_VALUES = {"train", "training", "val", "valid", "validation", "dev"}, {"test", "testing"}
 
 
-def read_rows(path: Path) -> tuple[list[str], list[dict]]:
+# Compressed files are read as they are, recognised by their first bytes (as pandas' compression="infer" does by
+# name): a .csv.gz from a dataset hub needs no gunzip first.
+COMPRESSIONS = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\xfd7zXZ\x00": "lzma"}
+ZIP_MAGIC = b"PK\x03\x04"
+# Delimiters tried, in this order, when the header's comma split lacks a configured column: CSV's comma, then the
+# semicolon of European spreadsheets, the tab of TSV files (GLUE, SST-2) and the pipe.
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def open_text(path: Path):
+    """The file as UTF-8 text (a BOM skipped), decompressed if it is gzip, bzip2 or xz."""
+    with path.open("rb") as f:
+        head = f.read(6)
+    if head.startswith(ZIP_MAGIC):
+        raise DataError(f"dataset.path={path} is a zip archive: unzip it and point dataset.path at the CSV inside")
+    for magic, module in COMPRESSIONS.items():
+        if head.startswith(magic):
+            import importlib
+
+            return importlib.import_module(module).open(path, "rt", newline="", encoding="utf-8-sig")
+    return path.open(newline="", encoding="utf-8-sig")
+
+
+def delimiter_of(header_line: str, wanted: tuple[str, ...] = ()) -> str:
+    """The header's delimiter: the first of DELIMITERS whose split holds every wanted column, else the one that
+    splits the header into the most fields (a comma when none splits it)."""
+    fields = {sep: next(csv.reader([header_line], delimiter=sep), []) for sep in DELIMITERS}
+    found = [sep for sep in DELIMITERS if wanted and all(w in fields[sep] for w in wanted)]
+    return found[0] if found else max(DELIMITERS, key=lambda sep: len(fields[sep]))
+
+
+def _first_line(path: Path) -> str:
+    with open_text(path) as f:
+        return f.readline()
+
+
+def read_rows(path: Path, wanted: tuple[str, ...] = ()) -> tuple[list[str], list[dict]]:
+    """The header and the rows; wanted: the configured columns, which choose the delimiter (delimiter_of)."""
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # long reviews exceed the 128 KiB default
     rows, ragged = [], []
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
+        delimiter = delimiter_of(_first_line(path), wanted)
+        with open_text(path) as f:
+            reader = csv.DictReader(f, delimiter=delimiter)
             for row in reader:
                 if None in row:  # more fields than the header: DictReader sets them aside, the columns shift
                     ragged.append(reader.line_num)
@@ -29,13 +68,17 @@ def read_rows(path: Path) -> tuple[list[str], list[dict]]:
             f"dataset.path={path} is not UTF-8 (byte 0x{e.object[e.start]:02x} at offset {e.start}): "
             "re-save it as UTF-8, e.g. iconv -f latin1 -t utf-8 in.csv > out.csv"
         ) from None
-    except csv.Error as e:
+    except (csv.Error, EOFError) as e:
         raise DataError(f"dataset.path={path} is not a readable CSV ({e}): check quoting and delimiters") from None
+    except OSError as e:  # a damaged compressed file
+        raise DataError(f"dataset.path={path} cannot be read ({e}): check the file") from None
     if not columns:
         raise DataError(f"dataset.path={path} is empty: it needs a header row and labelled rows")
     if ragged:
+        sep = {",": "a comma", ";": "a semicolon", "\t": "a tab", "|": "a pipe"}[delimiter]
+        example = f' ("a fine{delimiter} funny film")' if delimiter != "\t" else ""
         raise DataError(f"dataset.path={path} line {ragged[0]} has more fields than its header ({len(columns)} columns; "
-                        f"{len(ragged)} such row(s)): quote texts that hold a comma (\"a fine, funny film\"), or fix the row")
+                        f"{len(ragged)} such row(s)): quote texts that hold {sep}{example}, or fix the row")
     duplicated = sorted({c for c in columns if columns.count(c) > 1})
     if duplicated:  # csv.DictReader keeps the last of them: training would read the wrong column
         raise DataError(f"dataset.path={path} has the column name(s) {', '.join(map(repr, duplicated))} more than once "
@@ -55,8 +98,8 @@ MISSING_LABELS = {"", "#n/a", "#n/a n/a", "#na", "-1.#ind", "-1.#qnan", "-nan", 
 def normalise_labels(labels: list[str], where: str) -> list[str]:
     """Labels as classes, or one line saying why they cannot be. The policy (docs/security.md):
     - missing-value spellings ('NaN', 'None', '#N/A', 'NULL', ...) are refused, never made a class;
-    - spellings of one label that differ only in case or surrounding spaces ('Positive', 'positive ') are
-      refused: which one is meant is the user's call, and merging them silently would hide a data problem;
+    - spellings of one label that differ only in case, surrounding spaces or Unicode form ('Positive', 'positive ',
+      'négatif' composed and decomposed) are refused: which one is meant is the user's call, and merging them silently would hide a data problem;
     - numbers and names mixed ('1' and 'positive') are refused: one file names its classes one way;
     - numbers are classes by value: '1' and '1.0' are one class, written '1' (with a warning naming them)."""
     missing = sorted({v for v in labels if v.strip().lower() in MISSING_LABELS})
@@ -65,12 +108,12 @@ def normalise_labels(labels: list[str], where: str) -> list[str]:
                         "in, or remove those rows")
     spellings = {}
     for raw in set(labels):
-        spellings.setdefault(raw.strip().casefold(), set()).add(raw)
+        spellings.setdefault(unicodedata.normalize("NFKC", raw.strip()).casefold(), set()).add(raw)
     variants = sorted(sorted(v) for v in spellings.values() if len(v) > 1)
     if variants:
         shown = "; ".join(" and ".join(map(repr, v)) for v in variants[:3])
-        raise DataError(f"{where}: labels {shown} differ only in case or surrounding spaces, so they would train as "
-                        f"separate classes: write each class one way ({len(variants)} such group(s))")
+        raise DataError(f"{where}: labels {shown} differ only in case, surrounding spaces or Unicode form "
+                        f"(composed or not), so they would train as separate classes: write each class one way ({len(variants)} such group(s))")
     labels = [v.strip() for v in labels]
     numeric = []
     for v in set(labels):
@@ -99,18 +142,22 @@ def normalise_labels(labels: list[str], where: str) -> list[str]:
     return normalised
 
 
-def read_header(path: Path) -> list[str]:
+def read_header(path: Path, wanted: tuple[str, ...] = ()) -> list[str]:
     """The header row alone: enough to check the column names before a sweep starts, without reading the file."""
     try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            return next(csv.reader(f), [])
+        line = _first_line(path)
+        return next(csv.reader([line], delimiter=delimiter_of(line, wanted)), []) if line.strip() else []
     except PermissionError:
         raise DataError(f"dataset.path={path} cannot be read (permission denied): check its owner and mode") from None
     except UnicodeDecodeError as e:
         raise DataError(f"dataset.path={path} is not UTF-8 (byte 0x{e.object[e.start]:02x} in its header): re-save it "
                         "as UTF-8, e.g. iconv -f latin1 -t utf-8 in.csv > out.csv") from None
-    except (OSError, csv.Error) as e:
+    except (OSError, EOFError, csv.Error) as e:
         raise DataError(f"dataset.path={path} cannot be read as a CSV ({e}): check the file") from None
+
+
+def wanted_columns(d) -> tuple[str, ...]:
+    return (d.text_column, d.label_column) + ((d.split_column,) if d.split_column else ())
 
 
 def check_columns(d, path: Path, columns: list[str]) -> None:
@@ -118,7 +165,7 @@ def check_columns(d, path: Path, columns: list[str]) -> None:
     if not columns:
         raise DataError(f"dataset.path={path} is empty: it needs a header row and labelled rows")
     for key in ("text_column", "label_column") + (("split_column",) if d.split_column else ()):
-        if d[key] not in columns:
+        if d[key] not in columns:  # the header was split by delimiter_of: none of , ; tab | found every column
             raise DataError(
                 f"dataset.{key}={d[key]!r} is not a column of {path}: its columns are {', '.join(columns)}; "
                 f"set dataset.{key}=<one of them>"
@@ -127,7 +174,7 @@ def check_columns(d, path: Path, columns: list[str]) -> None:
 
 def load_csv(d) -> Corpus:
     path = Path(d.path).expanduser()
-    columns, rows = read_rows(path)
+    columns, rows = read_rows(path, wanted_columns(d))
     check_columns(d, path, columns)
     if not rows:
         raise DataError(f"dataset.path={path} has a header but no rows: add labelled rows")
@@ -179,7 +226,7 @@ class CsvFile(DatasetSource):
 
             raise ConfigError(f"dataset.text_column and dataset.label_column are both {d.text_column!r}: name two different columns")
         path = Path(d.path).expanduser()
-        check_columns(d, path, read_header(path))  # the header only: a wrong column name fails before any data is read
+        check_columns(d, path, read_header(path, wanted_columns(d)))  # the header only: a wrong column name fails before any data is read
 
     def read(self, d, seed: int) -> Corpus:
         return load_csv(d)
