@@ -122,6 +122,32 @@ def test_a_zip_archive_and_labels_in_two_unicode_forms_are_refused_in_one_line(c
     assert "\n" not in str(err.value)
 
 
+def test_texts_without_words_fail_in_one_line_and_unsegmented_text_is_warned_of(compose, home, caplog):
+    """Punctuation alone tokenises to nothing: one line before training, naming the column. Chinese written
+    without spaces tokenises to one token a text: it trains, with a warning that says how to segment."""
+    import logging
+
+    rows = [("!!! ... ???" if i % 2 else "--- ;;; ...", "positive" if i % 2 else "negative") for i in range(120)]
+    cfg = compose("dataset=csv", f"dataset.path={write_csv(home / 'punct.csv', rows)}", "dataset.text_column=review",
+                  "dataset.label_column=sentiment")
+    with pytest.raises(DataError, match="hold no word once tokenised .*check that dataset.text_column='review'") as err:
+        load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=None)
+    assert "\n" not in str(err.value)
+    phrases = ["这部电影非常好看", "演员的表演很自然", "这部电影很无聊", "故事情节太拖沓了"]
+    rows = [(phrases[i % 4] + str(i), "positive" if i % 4 < 2 else "negative") for i in range(120)]
+    cfg = compose("dataset=csv", f"dataset.path={write_csv(home / 'zh.csv', rows)}", "dataset.text_column=review",
+                  "dataset.label_column=sentiment")
+    with caplog.at_level(logging.WARNING):
+        load_dataset(cfg.dataset, cfg.trainer, cfg.seed, cache_dir=None)
+    assert "most training texts are a single token" in caplog.text and "segment the words first" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):  # spaced text: no warning
+        _ = load_dataset(compose("dataset=csv", f"dataset.path={write_csv(home / 'en.csv', review_rows(120))}",
+                                 "dataset.text_column=review", "dataset.label_column=sentiment").dataset,
+                         cfg.trainer, cfg.seed, cache_dir=None)
+    assert "single token" not in caplog.text
+
+
 def test_labels_unseen_in_training_are_an_error(compose, home):
     rows = [("good", "pos", "train"), ("bad", "neg", "train"), ("meh", "neutral", "test")]
     path = write_csv(home / "unseen.csv", rows, header=("text", "label", "split"))

@@ -151,6 +151,7 @@ def build_text_data(d: DictConfig, trainer: DictConfig, seed: int, whole_texts: 
         maxlen = d.maxlen
     if corpus.vectorizer is None:  # raw texts: vocabulary from the training split only
         vectorizer = Vectorizer.fit(train, d.max_tokens, maxlen, d.padding, d.truncating, d.lowercase)
+        check_words(vectorizer, d)
         to_array = vectorizer.transform
     else:  # pre-tokenised ids
         vectorizer = dataclasses.replace(corpus.vectorizer, maxlen=maxlen)
@@ -158,9 +159,36 @@ def build_text_data(d: DictConfig, trainer: DictConfig, seed: int, whole_texts: 
     arrays = dict(
         x_train=to_array(train), y_train=y_train, x_val=to_array(val), y_val=y_val, x_test=to_array(test), y_test=y_test,
     )
+    if corpus.vectorizer is None:
+        warn_if_unsegmented(arrays["x_train"], d)
     data = TextData(**arrays, class_names=corpus.class_names, vectorizer=vectorizer,
                     fingerprint=fingerprint(arrays), validation_protocol=protocol)
     return with_whole_texts(data, d, corpus, (train, val, test)) if whole_texts else data
+
+
+TOKENISER = "lower-cased, HTML tags and punctuation dropped, split at spaces"
+
+
+def _texts_of(d: DictConfig) -> str:
+    # text_column is a key of every dataset (one schema), but only a CSV has columns
+    reads_columns = str(d.get("_target_", "")).endswith("CsvFile")
+    return f"dataset.text_column={d.text_column!r}" if reads_columns else f"the texts of dataset={d.name}"
+
+
+def check_words(vectorizer: Vectorizer, d: DictConfig) -> None:
+    """A vocabulary of the reserved ids alone (texts of punctuation, numbers lost to a wrong column) would train a
+    model that sees nothing and fail later on raw text: one line now."""
+    if len(vectorizer.vocab) <= 2:  # "" (padding) and "[UNK]"
+        raise DataError(f"the training texts hold no word once tokenised ({TOKENISER}): check that {_texts_of(d)} "
+                        "holds the texts")
+
+
+def warn_if_unsegmented(x_train: np.ndarray, d: DictConfig) -> None:
+    """Text written without spaces between words (Chinese, Japanese, Thai) tokenises to one token a sentence: the
+    model can only memorise whole texts. It trains, with a warning that says how to segment."""
+    if len(x_train) and np.median((np.asarray(x_train) != 0).sum(axis=1)) <= 1:
+        log.warning("most training texts are a single token (%s; %s): for a language written without spaces, "
+                    "segment the words first (e.g. with jieba or fugashi) and separate them with spaces", TOKENISER, _texts_of(d))
 
 
 MAXLEN_PERCENTILE, MAXLEN_MULTIPLE, MAXLEN_RANGE = 95, 8, (16, 1000)
