@@ -7,7 +7,7 @@ from omegaconf.errors import ValidationError
 
 from textsweep.config.paths import config_dir
 from textsweep.errors import ConfigError
-from textsweep.config.validate import validate_config
+from textsweep.config.validate import unknown_key_lines, unknown_keys, validate_config
 
 PRESETS = sorted(p.stem for p in (config_dir() / "model").glob("*.yaml"))
 EXPERIMENTS = sorted(p.stem for p in (config_dir() / "experiment").glob("*.yaml"))
@@ -23,6 +23,7 @@ def test_every_model_preset_composes_and_validates(compose, preset):
     cfg = compose(f"model={preset}", "dataset.maxlen=64")
     assert cfg.model.name == preset
     validate_config(cfg)
+    assert unknown_keys(cfg) == []  # every key a preset sets is a setting of the schema
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
@@ -30,6 +31,7 @@ def test_every_experiment_composes(compose, experiment):
     cfg = compose(f"experiment={experiment}", tiny=False)
     assert cfg.experiment_name
     assert cfg.model.blocks
+    assert unknown_keys(cfg) == []
 
 
 def test_imdb_article_experiment_has_the_tutorial_settings(compose):
@@ -54,6 +56,18 @@ def test_schema_rejects_typos_and_wrong_types_at_compose_time(compose, override,
         compose(override)
     key = override.split("=")[0]
     assert key.split(".")[-1] in str(err.value) or "lstmm" in str(err.value)
+
+
+def test_a_key_added_with_plus_that_nothing_reads_is_named_with_the_closest_setting(compose):
+    """Hydra composes `+trainer.epochz=5` (the + says "add"); textsweep would then ignore it in silence."""
+    cfg = compose("+trainer.epochz=5", "+trainer.early_stopping.patiense=2", "+foo=1", "+model.blocks.0.extra=1")
+    assert set(unknown_keys(cfg)) == {("trainer.epochz", "trainer.epochs"),
+                                      ("trainer.early_stopping.patiense", "trainer.early_stopping.patience"), ("foo", None)}
+    lines = unknown_key_lines(cfg)
+    assert any(line.startswith("trainer.epochz is not a textsweep setting") and line.endswith("did you mean trainer.epochs?")
+               for line in lines)
+    assert any(line.startswith("foo ") and "--cfg job lists every key" in line for line in lines)
+    assert unknown_keys(compose("+sweeps=reviews", tiny=False)) == []  # a config group added with + is no key
 
 
 @pytest.mark.parametrize("overrides, expected", [

@@ -43,11 +43,13 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
     from textsweep.errors import ConfigError
     from textsweep.config.paths import RunPaths
     from textsweep.tracking.runs import open_experiment
-    from textsweep.config.validate import is_ngram_model, validate_config
+    from textsweep.config.validate import is_ngram_model, unknown_key_lines, validate_config
 
     if cfg.baseline:
         cfg = baseline_config(cfg)
     not_applicable = validate_config(cfg, in_sweep=in_sweep(cfg))
+    for line in unknown_key_lines(cfg):  # a typo behind a +, which Hydra composes without a word
+        log.warning(line)
     for knob in not_applicable:  # logged as not applicable, never silently used
         cfg.model[knob] = None
     started = time.perf_counter()

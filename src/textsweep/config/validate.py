@@ -56,6 +56,39 @@ def check_finite(node, key: str = "") -> None:
         raise ConfigError(f"{key}={node} is not a finite number: set a real number (or drop the override for the default)")
 
 
+def unknown_keys(cfg: DictConfig) -> list[tuple[str, str | None]]:
+    """Keys that Hydra's `+key=value` added but no field of the schema (config/schema.py) reads, each with the
+    closest known key: `+trainer.epochz=5` composes (the + says "add"), and would then be ignored in silence.
+    model.blocks' entries are free-form (a block's own arguments), so they are not walked."""
+    import difflib
+
+    from textsweep.config.schema import TextsweepConfig
+
+    schema = OmegaConf.structured(TextsweepConfig)
+    found = []
+
+    def walk(node, known: DictConfig | None, prefix: str) -> None:
+        names = set(known.keys()) if known is not None else set()  # keys(), not `in`: `in` is False for a MISSING value
+        for key in node:
+            dotted = f"{prefix}{key}"
+            if key not in names:
+                if not prefix and key == "hydra":  # Hydra's own node
+                    continue
+                close = difflib.get_close_matches(str(key), sorted(map(str, names)), n=1, cutoff=0.75)
+                found.append((dotted, f"{prefix}{close[0]}" if close else None))
+            elif OmegaConf.is_dict(known._get_node(key)) and OmegaConf.is_dict(node._get_node(key)):
+                walk(node[key], known[key], dotted + ".")
+
+    walk(cfg, schema, "")
+    return found
+
+
+def unknown_key_lines(cfg: DictConfig) -> list[str]:
+    return [f"{key} is not a textsweep setting: Hydra added it (+), and only a component of your own would read it"
+            + (f"; did you mean {close}?" if close else " (textsweep train --cfg job lists every key)")
+            for key, close in unknown_keys(cfg)]
+
+
 def validate_config(cfg: DictConfig, in_sweep: bool = False) -> list[str]:
     """Raises ConfigError on the first bad value. Returns the model knobs that are set but that the preset does
     not use: an error in a single run, but in a sweep that chooses among presets a knob may apply to only some
