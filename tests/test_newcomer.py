@@ -175,13 +175,19 @@ def test_predict_reads_a_csv_as_csv_without_column(model_uri, tmp_path):
     home, uri = model_uri
     rows = review_rows(5)
     path = write_csv(tmp_path / "x.csv", rows)
-    result = subprocess.run([sys.executable, "-m", "textsweep", "predict", uri, "--file", str(path)], cwd=home,
-                            env=user_env(home), capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stderr[-2000:]
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1 + len(rows)  # the header row, then one line per review: the CSV header is not scored
-    assert [line.split("\t")[-1] for line in lines[1:]] == [text for text, _ in rows]  # the text, not "text,label"
-    assert result.stderr.strip() == ""  # no TensorFlow start-up noise, no progress off a terminal
+    # a TSV (GLUE's layout) and a semicolon file with --column: the delimiter is the one whose header holds the column
+    tsv = tmp_path / "x.tsv"
+    tsv.write_text("sentence\tlabel\n" + "".join(f"{t}\t{y}\n" for t, y in rows))
+    semicolons = tmp_path / "x.txt"
+    semicolons.write_text("review;sentiment\n" + "".join(f"{t};{y}\n" for t, y in rows))
+    for args in ([str(path)], [str(tsv)], [str(semicolons), "--column", "review"]):
+        result = subprocess.run([sys.executable, "-m", "textsweep", "predict", uri, "--file", *args], cwd=home,
+                                env=user_env(home), capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr[-2000:]
+        lines = result.stdout.strip().splitlines()
+        assert len(lines) == 1 + len(rows)  # the header row, then one line per review: the CSV header is not scored
+        assert [line.split("\t")[-1] for line in lines[1:]] == [text for text, _ in rows]  # the text, not "text,label"
+        assert result.stderr.strip() == ""  # no TensorFlow start-up noise, no progress off a terminal
 
 
 @pytest.mark.slow

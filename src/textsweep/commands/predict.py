@@ -15,7 +15,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="textsweep predict", description="Class probabilities for raw texts.")
     p.add_argument("model_uri", help="runs:/<run_id>/model, models:/<name>@champion, models:/m-<id>, or a local folder")
     p.add_argument("texts", nargs="*", help="texts to classify")
-    p.add_argument("--file", help="read texts from this file, one per line ('-' for standard input); a .csv file is read as CSV")
+    p.add_argument("--file", help="read texts from this file, one per line ('-' for standard input); a .csv or .tsv file is read as CSV")
     p.add_argument("--column", help="with --file: the CSV column that holds the text (default: the only column, or one named text, review, sentence, ...)")
     p.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else textsweep's local store)")
     return p
@@ -31,7 +31,7 @@ def _texts(args) -> Iterator[str]:
         with raw:
             name = "standard input" if args.file == "-" else args.file
             stream = _decoded_lines(raw, name)
-            if args.column or args.file.lower().endswith(".csv"):
+            if args.column or args.file.lower().endswith((".csv", ".tsv")):
                 yield from _csv_texts(stream, name, args.column)
                 return
             for line in stream:  # streamed: a large file is never held whole
@@ -40,10 +40,16 @@ def _texts(args) -> Iterator[str]:
 
 
 def _csv_texts(stream, name: str, column: str | None) -> Iterator[str]:
-    """A CSV is read as CSV: its header and its other columns (the label) are never scored."""
+    """A CSV is read as CSV: its header and its other columns (the label) are never scored. Its delimiter is
+    chosen as dataset=csv chooses it (comma, semicolon, tab or pipe: the one whose header holds the column)."""
     import csv
+    import itertools
 
-    reader = csv.DictReader(stream)
+    from textsweep.pipeline.datasets.csv_file import delimiter_of
+
+    header = next(stream, "")
+    delimiter = delimiter_of(header, (column,) if column else ())
+    reader = csv.DictReader(itertools.chain([header], stream), delimiter=delimiter)
     columns = reader.fieldnames or []
     column = column or _text_column(columns, name)
     if column not in columns:
