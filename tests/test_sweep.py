@@ -101,8 +101,10 @@ def test_seeded_tpe_sweep_is_reproducible_and_resume_adds_trials(cli, home, tmp_
     assert all(t.params not in params for t in trials[4:])
     assert "was started with other settings" not in resumed.stderr  # n_trials is not a trial's setting
     # an ad-hoc sweep that joins the study with other settings is told so (and still runs)
-    changed = cli(*[a.replace("trainer.epochs=2", "trainer.epochs=1") for a in args], "hydra.sweeper.n_trials=1")
+    changed = cli(*[a.replace("trainer.epochs=2", "trainer.epochs=1") for a in args], "hydra.sweeper.n_trials=1",
+                  "+trainer.epochz=1")  # a typo behind +: said once for the sweep, not once a job
     assert changed.returncode == 0, changed.stderr[-3000:]
+    assert len([line for line in changed.stderr.splitlines() if "did you mean trainer.epochs?" in line]) == 1
     [warning] = [line for line in changed.stderr.splitlines() if line.startswith("textsweep: warning: study 's'")]
     assert "trainer.epochs: 2 then, 1 now" in warning and "hydra.sweeper.study_name=<new name>" in warning
 

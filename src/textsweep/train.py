@@ -48,8 +48,8 @@ def run_training(cfg: DictConfig) -> dict[str, float | str]:
     if cfg.baseline:
         cfg = baseline_config(cfg)
     not_applicable = validate_config(cfg, in_sweep=in_sweep(cfg))
-    for line in unknown_key_lines(cfg):  # a typo behind a +, which Hydra composes without a word
-        log.warning(line)
+    for line in [] if in_sweep(cfg) else unknown_key_lines(cfg):  # a typo behind a +, which Hydra composes in
+        log.warning(line)                                           # silence (a sweep says it once: preflight.py)
     for knob in not_applicable:  # logged as not applicable, never silently used
         cfg.model[knob] = None
     started = time.perf_counter()

@@ -29,8 +29,12 @@ def check_first_trial(config_loader, sweep_config, space) -> None:
     """Compose the first trial's config from the sweep's fixed overrides and a value per searched key, and
     validate its inputs as the trial's job would; raises the job's ConfigError/DataError, before the sweep
     touches any store."""
-    from textsweep.config.validate import validate_inputs
+    import sys
+
+    from textsweep.config.validate import unknown_key_lines, validate_inputs
 
     cfg = config_loader.load_sweep_config(sweep_config, [*space.fixed, *first_values(space)])
     searches_embedding = any(key == "embedding" or key.startswith("embedding.") for key in space.distributions)
     validate_inputs(cfg, embedding=not searches_embedding)
+    for line in unknown_key_lines(cfg):  # once for the sweep, not once a trial (train.py skips it in a sweep's jobs)
+        print(f"textsweep: warning: {line}", file=sys.stderr, flush=True)
