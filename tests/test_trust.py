@@ -452,3 +452,22 @@ def test_a_failures_line_keeps_the_fix_at_the_end_of_a_long_data_error():
     assert line.startswith("DataError: dataset.path=") and line.endswith("differ only in case: fix them"), line
     huge = failure_line({"fail_reason": "ValueError", "fail_message": "x" * 5000})
     assert len(huge) < 700 and huge.endswith("…")  # only a line no terminal shows is cut, and it says so
+
+
+def test_a_searched_key_added_with_plus_is_a_valid_mlflow_key_in_the_parent_runs_params_and_best_tags(tmp_path):
+    """`+model.unitz=choice(1,2)` is a search dimension named with Hydra's +: MLflow refuses '+' in a key, so
+    the parent run's `sweep.space.*` params and `best.*` tags take the key without it (a real store)."""
+    import mlflow
+
+    from textsweep.config.names import mlflow_key
+
+    assert mlflow_key("+model.unitz") == "model.unitz" and mlflow_key("++trainer.epochs") == "trainer.epochs"
+    assert mlflow_key("model.units") == "model.units" and mlflow_key("db@backup.url") == "db_backup.url"
+    client = mlflow.MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    run_id = client.create_run(client.create_experiment("keys")).info.run_id
+    for name in ("+model.unitz", "++trainer.epochs", "db@backup.url"):
+        client.log_param(run_id, f"sweep.space.{mlflow_key(name)}", "CategoricalDistribution(choices=(1, 2))")
+        client.set_tag(run_id, f"best.{mlflow_key(name)}", "1")
+    assert set(client.get_run(run_id).data.params) == {"sweep.space.model.unitz", "sweep.space.trainer.epochs",
+                                                       "sweep.space.db_backup.url"}
+

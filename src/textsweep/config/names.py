@@ -54,3 +54,12 @@ def check_alias(alias) -> None:
                f"is {len(alias)} characters long (at most {MAX_ALIAS})" if len(alias) > MAX_ALIAS else "")
     if problem:
         raise ConfigError(f"--alias {alias!r} {problem}: e.g. --alias champion")
+
+
+_MLFLOW_KEY_BAD = re.compile(r"[^\w\-. :/]")  # MLflow's param, metric and tag keys: alphanumerics, _ - . space : /
+
+
+def mlflow_key(name: str) -> str:
+    """A search-space name as an MLflow key: Hydra's `+`/`++` (add a key) dropped, any other character MLflow
+    refuses (`@` of a package override) made `_`. `+model.unitz` is the key `model.unitz`, as in the run's config."""
+    return _MLFLOW_KEY_BAD.sub("_", str(name).lstrip("+"))

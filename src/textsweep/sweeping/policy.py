@@ -415,6 +415,7 @@ def composed_values(config, space) -> dict:
 
 def parent_run_record(settings: SweepSettings, name: str, url: str, objectives: list, directions: list, space):
     """The parent run's params (the sweep's settings and space) and its note, as plain values."""
+    from textsweep.config.names import mlflow_key
     from textsweep.sweeping.study import sampler_target
 
     s = settings
@@ -423,7 +424,7 @@ def parent_run_record(settings: SweepSettings, name: str, url: str, objectives: 
               "sweep.sampler": sampler_target(s.sampler),
               **{f"sweep.sampler.{k}": v for k, v in getattr(s.sampler, "keywords", {}).items()},
               **{f"sweep.pruner.{k}": v for k, v in s.pruner_spec.items()},
-              **{f"sweep.space.{k}": repr(d) for k, d in space.distributions.items()},
+              **{f"sweep.space.{mlflow_key(k)}": repr(d) for k, d in space.distributions.items()},
               **({"sweep.fixed": " ".join(space.fixed)} if space.fixed else {})}
     note = (f"Optuna study {name}: {s.n_trials} trial(s), sampler {sampler_target(s.sampler).rsplit('.', 1)[-1]}, "
             f"pruner {s.pruner_spec['_target_'].rsplit('.', 1)[-1]}")

@@ -75,13 +75,14 @@ class SweepTracker:
         the sweep's report."""
         from textsweep.reclaim import mark_parent
         from textsweep.sweeping.report import log_sweep_report
+        from textsweep.config.names import mlflow_key
         from textsweep.sweeping.study import best_trial
         from textsweep.tracking.runs import close_run
 
         try:
             best = best_trial(study)
             if best is not None:
-                best_tags = {f"best.{k}": str(v) for k, v in best.params.items()}
+                best_tags = {f"best.{mlflow_key(k)}": str(v) for k, v in best.params.items()}
                 best_tags.update({"best.trial": str(best.number), "best.value": f"{best.value:.6f}"})
                 if "mlflow_run_id" in best.user_attrs:
                     best_tags["best.run_id"] = best.user_attrs["mlflow_run_id"]
