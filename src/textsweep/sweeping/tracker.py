@@ -73,9 +73,9 @@ class SweepTracker:
     def finish(self, study, status: str, tags: dict[str, str] | None = None) -> None:
         """End the parent run (FINISHED, FAILED or KILLED) with the best trial's tags, `tags` (the verdict) and
         the sweep's report."""
+        from textsweep.config.names import mlflow_key
         from textsweep.reclaim import mark_parent
         from textsweep.sweeping.report import log_sweep_report
-        from textsweep.config.names import mlflow_key
         from textsweep.sweeping.study import best_trial
         from textsweep.tracking.runs import close_run
 

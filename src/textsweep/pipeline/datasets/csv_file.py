@@ -156,15 +156,20 @@ def read_header(path: Path, wanted: tuple[str, ...] = ()) -> list[str]:
         raise DataError(f"dataset.path={path} cannot be read as a CSV ({e}): check the file") from None
 
 
+def column_keys(d) -> tuple[str, ...]:
+    """The dataset keys that name a column: text, label, and split when set."""
+    return ("text_column", "label_column") + (("split_column",) if d.split_column else ())
+
+
 def wanted_columns(d) -> tuple[str, ...]:
-    return (d.text_column, d.label_column) + ((d.split_column,) if d.split_column else ())
+    return tuple(d[key] for key in column_keys(d))
 
 
 def check_columns(d, path: Path, columns: list[str]) -> None:
     """The configured text, label (and split) columns are in the file's header."""
     if not columns:
         raise DataError(f"dataset.path={path} is empty: it needs a header row and labelled rows")
-    for key in ("text_column", "label_column") + (("split_column",) if d.split_column else ()):
+    for key in column_keys(d):
         if d[key] not in columns:  # the header was split by delimiter_of: none of , ; tab | found every column
             raise DataError(
                 f"dataset.{key}={d[key]!r} is not a column of {path}: its columns are {', '.join(columns)}; "
